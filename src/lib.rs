@@ -1,0 +1,1 @@
+//! skiff: a log shipping and format-adapter sidecar.
