@@ -1,1 +1,56 @@
 //! skiff: a log shipping and format-adapter sidecar.
+//!
+//! skiff follows the log files an application writes into a shared volume, parses and enriches
+//! each line, and ships the events to Elasticsearch or to stdout, delivering every line at least
+//! once through rotation, restarts and outages.
+//!
+//! # Architecture
+//!
+//! ```text
+//!  files ──► sources::file ──► transforms ──► sinks ──► Elasticsearch / stdout
+//!              (thread)        (tasks)        (tasks)
+//!               ▲  bounded channels of Batches, each carrying AckTokens  │
+//!               └──────────── acknowledgements (delivered up to offset) ◄┘
+//!  checkpoints in data_dir, moved only to acknowledged offsets
+//! ```
+//!
+//! - **The file is the buffer.** skiff keeps no queue on disk. Channels are bounded
+//!   ([`topology::CHANNEL_BATCHES`] batches per edge); a slow sink blocks the source, and the
+//!   data waits in the file.
+//! - **Acknowledgements drive checkpoints.** Every batch carries an [`acks::AckToken`]; sinks
+//!   confirm it after delivery; a file's checkpoint only moves to the highest offset below which
+//!   everything was confirmed ([`acks::AckTracker`]).
+//! - **Batches, not events, are the unit of work.** A file source emits one [`event::Batch`]
+//!   per read: a shared buffer of complete lines. Sinks that need only the line read it from the
+//!   buffer; transforms that need structure turn it into [`event::Event`]s whose strings are
+//!   slices of that buffer.
+//! - **Files are known by what they hold.** A checkpoint entry keeps a hash of a file's first
+//!   bytes with its device and inode; renamed files are followed, truncated files read again,
+//!   copies recognised ([`sources::file::checkpoint`]).
+//!
+//! # Layout
+//!
+//! - [`config`]: the TOML file, `${VAR}` interpolation, validation with line and column.
+//! - [`event`]: batches, events, values, field paths.
+//! - [`acks`]: acknowledgement tokens and per-file ordered tracking.
+//! - [`sources`]: the `file` source (discovery, line reading, checkpoints, the tail loop).
+//! - [`transforms`]: functions on batches.
+//! - [`sinks`]: `console`, `blackhole`.
+//! - [`codec`]: JSON encoding into reusable buffers.
+//! - [`topology`]: wiring and running the graph; drain on shutdown.
+//! - [`metrics`]: counters and gauges in Prometheus format.
+//! - [`app`]: what the binary does: logging setup, `run`, `validate`.
+
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod acks;
+pub mod app;
+pub mod codec;
+pub mod config;
+pub mod event;
+pub mod metrics;
+pub mod sinks;
+pub mod sources;
+pub mod topology;
+pub mod transforms;

@@ -1,1 +1,76 @@
-fn main() {}
+//! The skiff binary: parses the command line and hands over to the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use skiff::config::DEFAULT_CONFIG_PATH;
+
+/// A log shipping and format-adapter sidecar.
+#[derive(Parser)]
+#[command(name = "skiff", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Follow the configured files and ship what they hold.
+    Run {
+        /// Config file.
+        #[arg(long, short, env = "SKIFF_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
+        config: PathBuf,
+        /// Read every matched file to its end, deliver, checkpoint and exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Check a config file and print a summary of its topology.
+    Validate {
+        /// Config file.
+        #[arg(long, short, env = "SKIFF_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
+        config: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run { config, once } => run(&config, once),
+        Command::Validate { config } => validate(&config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("skiff: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(path: &std::path::Path, once: bool) -> anyhow::Result<()> {
+    // Log settings come from the config, so a config error is printed plainly before logging.
+    let config = skiff::config::load(path)?;
+    skiff::app::init_logging(config.log.level.as_deref(), config.log.format);
+    for w in &config.warnings {
+        tracing::warn!(message = "Config warning.", warning = %w);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("skiff-worker")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(skiff::app::run(config, once))?;
+    Ok(())
+}
+
+fn validate(path: &std::path::Path) -> anyhow::Result<()> {
+    let config = skiff::config::load(path)?;
+    for w in &config.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!("{}: ok: {}", path.display(), config.summary());
+    Ok(())
+}

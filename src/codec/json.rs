@@ -1,0 +1,321 @@
+//! Fast JSON output: events and raw lines written straight into a byte buffer.
+//!
+//! No intermediate `serde_json::Value`: fields are written as they are found, strings escaped
+//! with a lookup table that lets long runs of plain bytes through in one copy. Timestamps are
+//! written in RFC 3339 with millisecond precision and a `Z` suffix, what Elasticsearch's
+//! `date` type and most log tooling expect.
+
+use std::io::Write as _;
+
+use bytes::Bytes;
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
+
+use crate::event::{Batch, Event, Fields, LineSpan, Lines, Payload, Value, TRUNCATED_KEY};
+
+/// `ESCAPE[b]` is 0 for bytes written as they are, else the escape kind.
+static ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+/// Writes `s` (valid UTF-8) as a quoted, escaped JSON string.
+#[inline]
+pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    for (i, &b) in s.iter().enumerate() {
+        let esc = ESCAPE[b as usize];
+        if esc == 0 {
+            continue;
+        }
+        out.extend_from_slice(&s[start..i]);
+        if esc == b'u' {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 0xf) as usize],
+            ]);
+        } else {
+            out.extend_from_slice(&[b'\\', esc]);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&s[start..]);
+    out.push(b'"');
+}
+
+/// Writes a timestamp as a JSON string in RFC 3339 (UTC, milliseconds), without allocating.
+pub fn write_timestamp(out: &mut Vec<u8>, ts: &DateTime<Utc>) {
+    let year = ts.year();
+    if !(0..=9999).contains(&year) {
+        // Outside what four digits hold: let chrono write the extended form.
+        let _ = write!(
+            out,
+            "\"{}\"",
+            ts.to_rfc3339_opts(SecondsFormat::Millis, true)
+        );
+        return;
+    }
+    let ms = ts.timestamp_subsec_millis().min(999);
+    let mut b = *b"\"0000-00-00T00:00:00.000Z\"";
+    let put = |b: &mut [u8; 26], at: usize, v: u32, width: usize| {
+        let mut v = v;
+        for i in (0..width).rev() {
+            b[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(&mut b, 1, year as u32, 4);
+    put(&mut b, 6, ts.month(), 2);
+    put(&mut b, 9, ts.day(), 2);
+    put(&mut b, 12, ts.hour(), 2);
+    put(&mut b, 15, ts.minute(), 2);
+    put(&mut b, 18, ts.second(), 2);
+    put(&mut b, 21, ms, 3);
+    out.extend_from_slice(&b);
+}
+
+/// Writes any value as JSON.
+pub fn write_value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Int(n) => {
+            let mut buf = itoa::Buffer::new();
+            out.extend_from_slice(buf.format(*n).as_bytes());
+        }
+        Value::Float(f) if f.is_finite() => {
+            let mut buf = ryu::Buffer::new();
+            out.extend_from_slice(buf.format_finite(*f).as_bytes());
+        }
+        // JSON has no NaN or infinity.
+        Value::Float(_) => out.extend_from_slice(b"null"),
+        Value::Str(s) => write_str(out, s),
+        Value::Timestamp(ts) => write_timestamp(out, ts),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item);
+            }
+            out.push(b']');
+        }
+        Value::Object(fields) => write_object(out, fields, None),
+    }
+}
+
+/// Writes an object; `extra` is written first when given (a key already escaped, and a
+/// pre-rendered JSON value), unless the object has a field of that name.
+fn write_object(out: &mut Vec<u8>, fields: &Fields, extra: Option<(&[u8], &[u8])>) {
+    out.push(b'{');
+    let mut first = true;
+    if let Some((key, raw)) = extra {
+        let key_str = std::str::from_utf8(key).unwrap_or_default();
+        if fields.get(key_str).is_none() {
+            write_str(out, key);
+            out.push(b':');
+            out.extend_from_slice(raw);
+            first = false;
+        }
+    }
+    for (k, v) in fields.iter() {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_str(out, k);
+        out.push(b':');
+        write_value(out, v);
+    }
+    out.push(b'}');
+}
+
+/// Writes events and lines as JSON objects, one per line, with the event's timestamp under a
+/// configurable key. Caches the rendering of the batch's read time, shared by every event that
+/// has no timestamp of its own.
+pub struct JsonEncoder {
+    timestamp_key: Bytes,
+    cached: Option<(DateTime<Utc>, Vec<u8>)>,
+}
+
+impl JsonEncoder {
+    /// An encoder that writes the timestamp under `timestamp_key`.
+    pub fn new(timestamp_key: &str) -> JsonEncoder {
+        JsonEncoder {
+            timestamp_key: Bytes::copy_from_slice(timestamp_key.as_bytes()),
+            cached: None,
+        }
+    }
+
+    fn refresh(&mut self, ts: DateTime<Utc>) {
+        if self.cached.as_ref().map(|(t, _)| *t) != Some(ts) {
+            let mut buf = Vec::with_capacity(32);
+            write_timestamp(&mut buf, &ts);
+            self.cached = Some((ts, buf));
+        }
+    }
+
+    fn time(&self) -> &[u8] {
+        self.cached.as_ref().map_or(b"null", |(_, b)| b.as_slice())
+    }
+
+    /// Writes one event as a JSON object (no newline).
+    pub fn write_event(&mut self, out: &mut Vec<u8>, event: &Event, read_at: DateTime<Utc>) {
+        self.refresh(event.timestamp.unwrap_or(read_at));
+        write_object(out, &event.fields, Some((&self.timestamp_key, self.time())));
+    }
+
+    /// Writes one raw line as a JSON object (no newline): timestamp, message, file path.
+    pub fn write_line(&mut self, out: &mut Vec<u8>, batch: &Batch, lines: &Lines, span: &LineSpan) {
+        out.push(b'{');
+        self.refresh(batch.read_at);
+        write_str(out, &self.timestamp_key);
+        out.push(b':');
+        out.extend_from_slice(self.time());
+        out.extend_from_slice(b",\"message\":");
+        write_str(out, lines.line(span));
+        if let (Some(key), Some(origin)) = (&batch.file_key, &batch.origin) {
+            out.push(b',');
+            write_str(out, key);
+            out.push(b':');
+            write_str(out, &origin.path);
+        }
+        if span.truncated {
+            out.push(b',');
+            write_str(out, TRUNCATED_KEY.as_bytes());
+            out.extend_from_slice(b":true");
+        }
+        out.push(b'}');
+    }
+
+    /// Writes every event or line of `batch`, one JSON object per line.
+    pub fn write_batch(&mut self, out: &mut Vec<u8>, batch: &Batch) {
+        match &batch.payload {
+            Payload::Lines(lines) => {
+                out.reserve(lines.buf.len() + lines.len() * 64);
+                for span in &lines.spans {
+                    self.write_line(out, batch, lines, span);
+                    out.push(b'\n');
+                }
+            }
+            Payload::Events(events) => {
+                for ev in events {
+                    self.write_event(out, ev, batch.read_at);
+                    out.push(b'\n');
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &Value) -> String {
+        let mut out = Vec::new();
+        write_value(&mut out, v);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn escapes_like_serde_json() {
+        for text in [
+            "plain",
+            "quote\" back\\slash",
+            "ctl\u{1}\n\t\r\u{8}\u{c}",
+            "ünïcødé ✓",
+            "",
+        ] {
+            let ours = s(&Value::from(text));
+            assert_eq!(ours, serde_json::to_string(text).unwrap());
+        }
+    }
+
+    #[test]
+    fn writes_nested_values() {
+        let mut inner = Fields::default();
+        inner.insert(Bytes::from_static(b"a"), Value::Int(-5));
+        inner.insert(Bytes::from_static(b"b"), Value::Float(1.5));
+        let v = Value::Array(vec![
+            Value::Null,
+            Value::Bool(true),
+            Value::Object(inner),
+            Value::Float(f64::NAN),
+        ]);
+        assert_eq!(s(&v), r#"[null,true,{"a":-5,"b":1.5},null]"#);
+    }
+
+    #[test]
+    fn timestamps_match_chrono() {
+        for t in [
+            "2026-11-26T04:00:00.123Z",
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T23:59:59.999999Z",
+        ] {
+            let ts = DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc);
+            let mut out = Vec::new();
+            write_timestamp(&mut out, &ts);
+            assert_eq!(
+                out,
+                format!("\"{}\"", ts.to_rfc3339_opts(SecondsFormat::Millis, true)).into_bytes()
+            );
+        }
+    }
+
+    #[test]
+    fn event_timestamp_wins_over_read_time() {
+        let mut enc = JsonEncoder::new("timestamp");
+        let read_at = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut ev = Event::from_message(Bytes::from_static(b"hi"), 0);
+        let mut out = Vec::new();
+        enc.write_event(&mut out, &ev, read_at);
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            r#"{"timestamp":"2026-01-01T00:00:00.000Z","message":"hi"}"#
+        );
+        ev.timestamp = Some(read_at + chrono::Duration::milliseconds(1500));
+        out.clear();
+        enc.write_event(&mut out, &ev, read_at);
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            r#"{"timestamp":"2026-01-01T00:00:01.500Z","message":"hi"}"#
+        );
+    }
+
+    #[test]
+    fn a_field_named_like_the_timestamp_key_wins() {
+        let mut enc = JsonEncoder::new("timestamp");
+        let mut ev = Event::from_message(Bytes::from_static(b"hi"), 0);
+        ev.fields
+            .insert(Bytes::from_static(b"timestamp"), Value::from("raw"));
+        let mut out = Vec::new();
+        enc.write_event(&mut out, &ev, Utc::now());
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            r#"{"message":"hi","timestamp":"raw"}"#
+        );
+    }
+}

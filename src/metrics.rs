@@ -1,0 +1,232 @@
+//! skiff's own metrics, in one process-wide registry, exposed by the API as Prometheus text.
+//!
+//! Components update them per batch, never per event. Names follow Prometheus conventions: a
+//! `skiff_` prefix, `_total` on counters (added by the encoder), base units (`_bytes`,
+//! `_seconds`). The registry outlives topologies, so a config reload keeps the counts.
+
+use std::sync::OnceLock;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+
+/// Label pairs, e.g. `[("component", "app_logs")]`.
+pub type Labels = Vec<(&'static str, String)>;
+
+type Counters = Family<Labels, Counter>;
+type Gauges = Family<Labels, Gauge>;
+type Histograms = Family<Labels, Histogram, fn() -> Histogram>;
+
+/// Every metric skiff exports.
+pub struct Metrics {
+    registry: Registry,
+    /// Events a component received.
+    pub events_in: Counters,
+    /// Events a component passed on (or, for sinks, delivered).
+    pub events_out: Counters,
+    /// Events a component dropped on purpose or could not handle, by `reason`.
+    pub events_dropped: Counters,
+    /// Bytes read from files.
+    pub bytes_read: Counters,
+    /// Files a source has open.
+    pub files_watched: Gauges,
+    /// Per file: bytes in the file not yet acknowledged by every sink.
+    pub file_lag_bytes: Gauges,
+    /// Events read by a source and not yet acknowledged.
+    pub events_unacked: Gauges,
+    /// Age of the oldest batch a source read and that is not yet acknowledged.
+    pub oldest_unacked_age_seconds: Family<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    /// Checkpoint files written.
+    pub checkpoint_writes: Counters,
+    /// Checkpoint writes that failed.
+    pub checkpoint_write_failures: Counters,
+    /// Lines that were invalid UTF-8 or too long (per reason).
+    pub line_problems: Counters,
+    /// Elasticsearch requests by HTTP status (`error` for transport errors).
+    pub es_requests: Counters,
+    /// Elasticsearch bulk items that failed, by error type.
+    pub es_item_errors: Counters,
+    /// Items or requests sent again.
+    pub retries: Counters,
+    /// Events written to the dead-letter file.
+    pub dead_letters: Counters,
+    /// Time to deliver one batch to a sink.
+    pub send_duration_seconds: Histograms,
+    /// Config reloads applied.
+    pub config_reloads: Counter,
+    /// Config reloads refused (invalid config).
+    pub config_reload_failures: Counter,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 16))
+}
+
+impl Metrics {
+    fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("skiff");
+        let m = Metrics {
+            events_in: Counters::default(),
+            events_out: Counters::default(),
+            events_dropped: Counters::default(),
+            bytes_read: Counters::default(),
+            files_watched: Gauges::default(),
+            file_lag_bytes: Gauges::default(),
+            events_unacked: Gauges::default(),
+            oldest_unacked_age_seconds: Family::default(),
+            checkpoint_writes: Counters::default(),
+            checkpoint_write_failures: Counters::default(),
+            line_problems: Counters::default(),
+            es_requests: Counters::default(),
+            es_item_errors: Counters::default(),
+            retries: Counters::default(),
+            dead_letters: Counters::default(),
+            send_duration_seconds: Family::new_with_constructor(latency_histogram),
+            config_reloads: Counter::default(),
+            config_reload_failures: Counter::default(),
+            registry: Registry::default(),
+        };
+        let r = &mut registry;
+        r.register(
+            "component_received_events",
+            "Events a component received",
+            m.events_in.clone(),
+        );
+        r.register(
+            "component_sent_events",
+            "Events a component passed on or delivered",
+            m.events_out.clone(),
+        );
+        r.register(
+            "component_discarded_events",
+            "Events dropped, by reason",
+            m.events_dropped.clone(),
+        );
+        r.register(
+            "source_read_bytes",
+            "Bytes read from files",
+            m.bytes_read.clone(),
+        );
+        r.register(
+            "source_line_problems",
+            "Lines cut at max_line_bytes or with invalid UTF-8, by reason",
+            m.line_problems.clone(),
+        );
+        r.register(
+            "files_watched",
+            "Files a source has open",
+            m.files_watched.clone(),
+        );
+        r.register(
+            "file_lag_bytes",
+            "Bytes of a file not yet acknowledged by every sink",
+            m.file_lag_bytes.clone(),
+        );
+        r.register(
+            "source_unacked_events",
+            "Events read and not yet acknowledged",
+            m.events_unacked.clone(),
+        );
+        r.register(
+            "source_oldest_unacked_age_seconds",
+            "Age of the oldest read batch not yet acknowledged",
+            m.oldest_unacked_age_seconds.clone(),
+        );
+        r.register(
+            "checkpoint_writes",
+            "Checkpoint files written",
+            m.checkpoint_writes.clone(),
+        );
+        r.register(
+            "checkpoint_write_failures",
+            "Checkpoint writes that failed",
+            m.checkpoint_write_failures.clone(),
+        );
+        r.register(
+            "elasticsearch_requests",
+            "Elasticsearch requests by HTTP status",
+            m.es_requests.clone(),
+        );
+        r.register(
+            "elasticsearch_item_errors",
+            "Bulk items rejected, by error type",
+            m.es_item_errors.clone(),
+        );
+        r.register(
+            "sink_retries",
+            "Items or requests sent again",
+            m.retries.clone(),
+        );
+        r.register(
+            "dead_letters",
+            "Events written to the dead-letter file",
+            m.dead_letters.clone(),
+        );
+        r.register(
+            "sink_send_duration_seconds",
+            "Time to deliver one batch",
+            m.send_duration_seconds.clone(),
+        );
+        r.register(
+            "config_reloads",
+            "Config reloads applied",
+            m.config_reloads.clone(),
+        );
+        r.register(
+            "config_reload_failures",
+            "Config reloads refused",
+            m.config_reload_failures.clone(),
+        );
+        r.register(
+            "build",
+            "skiff build information",
+            Info::new(vec![("version", env!("CARGO_PKG_VERSION").to_owned())]),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// The process-wide metrics.
+pub fn metrics() -> &'static Metrics {
+    static METRICS: OnceLock<Metrics> = OnceLock::new();
+    METRICS.get_or_init(Metrics::new)
+}
+
+/// Labels naming one component.
+pub fn component(name: &str) -> Labels {
+    vec![("component", name.to_owned())]
+}
+
+/// Labels naming one component and one more dimension.
+pub fn component_with(name: &str, key: &'static str, value: &str) -> Labels {
+    vec![("component", name.to_owned()), (key, value.to_owned())]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_with_prefix_and_total_suffix() {
+        let m = metrics();
+        m.events_in.get_or_create(&component("unit_test")).inc_by(3);
+        let text = m.encode();
+        assert!(
+            text.contains("skiff_component_received_events_total{component=\"unit_test\"} 3"),
+            "{text}"
+        );
+        assert!(text.contains("skiff_build_info{version="), "{text}");
+    }
+}

@@ -1,0 +1,155 @@
+//! The `console` sink: events to stdout, as JSON lines or as text (the message only). The
+//! adapter pattern's output: the app's logs, standardized, on the sidecar's stdout where the
+//! node's log agent picks them up.
+//!
+//! Writing runs on a blocking thread: stdout may be a pipe that blocks, and a blocked write must
+//! hold back the pipeline (backpressure), not a runtime worker. A batch is confirmed after its
+//! bytes were written and flushed.
+
+use std::io::{ErrorKind, Write};
+
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use super::{SinkConfig, SinkContext, SinkError, SinkFuture};
+use crate::codec::json::JsonEncoder;
+use crate::event::{Batch, Payload, Value};
+use crate::metrics::{component, metrics};
+
+/// `[sinks.NAME] type = "console"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// `json` (default): one JSON object per line; `text`: the message field only.
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// Key of the event timestamp in JSON output (default `timestamp`).
+    #[serde(default = "default_timestamp_key")]
+    pub timestamp_key: String,
+    /// Write to `stdout` (default) or `stderr`.
+    #[serde(default)]
+    pub target: Target,
+}
+
+fn default_timestamp_key() -> String {
+    "timestamp".into()
+}
+
+/// Output encoding.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    #[default]
+    Json,
+    Text,
+}
+
+/// Output stream.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    #[default]
+    Stdout,
+    Stderr,
+}
+
+impl SinkConfig for ConsoleConfig {
+    fn kind(&self) -> &'static str {
+        "console"
+    }
+
+    fn build(
+        &self,
+        ctx: SinkContext,
+        input: mpsc::Receiver<Batch>,
+    ) -> Result<SinkFuture, SinkError> {
+        let config = self.clone();
+        Ok(Box::pin(async move {
+            tokio::task::spawn_blocking(move || write_loop(&config, &ctx, input))
+                .await
+                .map_err(|e| SinkError::Other(format!("console writer failed: {e}")))?
+        }))
+    }
+}
+
+fn write_loop(
+    config: &ConsoleConfig,
+    ctx: &SinkContext,
+    mut input: mpsc::Receiver<Batch>,
+) -> Result<(), SinkError> {
+    let mut out: Box<dyn Write> = match config.target {
+        Target::Stdout => Box::new(std::io::stdout().lock()),
+        Target::Stderr => Box::new(std::io::stderr().lock()),
+    };
+    let mut encoder = JsonEncoder::new(&config.timestamp_key);
+    let mut buf = Vec::with_capacity(1 << 20);
+    let labels = component(&ctx.name);
+    let m = metrics();
+    while let Some(batch) = input.blocking_recv() {
+        buf.clear();
+        match config.encoding {
+            Encoding::Json => encoder.write_batch(&mut buf, &batch),
+            Encoding::Text => write_text(&mut buf, &batch),
+        }
+        let n = batch.len() as u64;
+        m.events_in.get_or_create(&labels).inc_by(n);
+        if let Err(e) = out.write_all(&buf).and_then(|()| out.flush()) {
+            return Err(if e.kind() == ErrorKind::BrokenPipe {
+                SinkError::BrokenPipe
+            } else {
+                SinkError::Io(e)
+            });
+        }
+        m.events_out.get_or_create(&labels).inc_by(n);
+        batch.confirm();
+    }
+    Ok(())
+}
+
+fn write_text(buf: &mut Vec<u8>, batch: &Batch) {
+    match &batch.payload {
+        Payload::Lines(lines) => {
+            for span in &lines.spans {
+                buf.extend_from_slice(lines.line(span));
+                buf.push(b'\n');
+            }
+        }
+        Payload::Events(events) => {
+            for ev in events {
+                match ev.fields.get("message") {
+                    Some(Value::Str(s)) => buf.extend_from_slice(s),
+                    Some(other) => buf.extend_from_slice(other.to_text().as_bytes()),
+                    None => {}
+                }
+                buf.push(b'\n');
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Event;
+    use bytes::Bytes;
+
+    #[test]
+    fn text_writes_messages() {
+        let mut b = Batch::from_events(vec![
+            Event::from_message(Bytes::from_static(b"a"), 0),
+            Event::from_message(Bytes::from_static(b"b"), 2),
+        ]);
+        b.events_mut()[1]
+            .fields
+            .insert(Bytes::from_static(b"message"), Value::Int(3));
+        let mut buf = Vec::new();
+        write_text(&mut buf, &b);
+        assert_eq!(buf, b"a\n3\n");
+    }
+
+    #[test]
+    fn config_rejects_unknown_encoding() {
+        let t: toml::Table = toml::from_str("encoding = \"xml\"").unwrap();
+        assert!(crate::config::parse_table::<ConsoleConfig>(t).is_err());
+    }
+}

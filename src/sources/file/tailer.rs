@@ -1,0 +1,702 @@
+//! The file source's loop: discover files, read them fairly, send batches, track acknowledgements,
+//! write checkpoints, and drain on request.
+//!
+//! Runs on its own thread. Each turn reads at most one buffer from each open file (a busy file
+//! cannot starve a quiet one), then handles acknowledgements, then sleeps until inotify, an
+//! acknowledgement, an order or a timer wakes it. Sending blocks while the downstream channel is
+//! full: that is the backpressure that keeps memory bounded, and the data waits in the file.
+//!
+//! File lifecycle: found by a scan → matched against checkpoints → read → at EOF, kept open while
+//! it still matches the globs; closed after `idle_timeout` without writes (reopened when it grows);
+//! read to its end and closed for good once deleted, or once it no longer matches and has been
+//! quiet for `rotate_wait`. A file whose size drops below the read position was truncated
+//! (copytruncate) and is read again from 0.
+
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use chrono::Utc;
+
+use super::checkpoint::{hash_bytes, Checkpoints, Entry};
+use super::discovery::{Discovery, Found};
+use super::reader::{LineReader, ReadBatch, ReadOutcome};
+use super::{FileSourceConfig, ReadFrom};
+use crate::acks::{AckSink, AckToken, AckTracker};
+use crate::event::{Batch, Origin, Payload};
+use crate::metrics::{component, component_with, metrics, Labels};
+use crate::sources::{Signal, SourceContext};
+use crate::topology::Fanout;
+
+/// How many leading bytes of the first line go into a file's id.
+const ID_BYTES: usize = 64;
+
+/// One file being followed.
+struct Tracked {
+    dev: u64,
+    ino: u64,
+    path: PathBuf,
+    file: Option<File>,
+    reader: LineReader,
+    /// Set when the first line was seen (the id depends on it).
+    origin: Option<Arc<Origin>>,
+    /// Id inherited from a checkpoint, if any.
+    known_id: Option<u64>,
+    tracker: AckTracker,
+    prefix_len: u64,
+    prefix_hash: u64,
+    /// Still matched by the latest scan.
+    matched: bool,
+    /// Last time data was read (or the file was opened).
+    last_data: Instant,
+    /// Batches out: (seq, events, sent at).
+    inflight: VecDeque<(u64, u64, Instant)>,
+    /// Closed for good: waiting only for acknowledgements.
+    finished: bool,
+    warned_long: bool,
+}
+
+/// The file source's state, owned by its thread.
+pub struct Tailer {
+    config: FileSourceConfig,
+    name: String,
+    out: Option<Fanout>,
+    signals: mpsc::Receiver<Signal>,
+    ack_sink: AckSink,
+    discovery: Discovery,
+    checkpoints: Checkpoints,
+    files: HashMap<u64, Tracked>,
+    next_slot: u64,
+    file_key: Option<Bytes>,
+    draining: bool,
+    stopping: bool,
+    dirty: bool,
+    last_scan: Option<Instant>,
+    last_checkpoint: Instant,
+    first_scan_done: bool,
+    labels: Labels,
+    checkpoint_failing: bool,
+}
+
+impl Tailer {
+    /// Prepares the source: loads checkpoints and sets up discovery.
+    pub fn new(config: FileSourceConfig, ctx: SourceContext) -> Result<Tailer, String> {
+        let SourceContext {
+            name,
+            data_dir,
+            out,
+            once,
+            signal_tx,
+            signals,
+        } = ctx;
+        let checkpoints = Checkpoints::load(&data_dir, &name);
+        let discovery = Discovery::new(&config.include, &config.exclude, signal_tx.clone());
+        let tx = Mutex::new(signal_tx);
+        let ack_sink: AckSink = Arc::new(move |r| {
+            if let Ok(tx) = tx.lock() {
+                let _ = tx.send(Signal::Ack(r));
+            }
+        });
+        let file_key = (!config.file_key.is_empty())
+            .then(|| Bytes::copy_from_slice(config.file_key.as_bytes()));
+        Ok(Tailer {
+            labels: component(&name),
+            name,
+            out: Some(out),
+
+            signals,
+            ack_sink,
+            discovery,
+            checkpoints,
+            files: HashMap::new(),
+            next_slot: 0,
+            file_key,
+            draining: once,
+            stopping: false,
+            dirty: false,
+            last_scan: None,
+            last_checkpoint: Instant::now(),
+            first_scan_done: false,
+            checkpoint_failing: false,
+            config,
+        })
+    }
+
+    /// The loop; returns once drained (or stopped) and the last checkpoint is written.
+    pub fn run(mut self) {
+        tracing::info!(message = "Source started.", source = %self.name, include = ?self.config.include);
+        self.scan();
+        if self.draining {
+            self.discovery.stop_watching();
+        }
+        loop {
+            if self.stopping {
+                break;
+            }
+            let progress = if self.out.is_some() {
+                self.read_round()
+            } else {
+                false
+            };
+            self.handle_signals(Duration::ZERO);
+            if self.out.is_some() && self.draining && !progress {
+                self.close_all();
+            }
+            if self.out.is_none() && self.pending() == 0 {
+                break;
+            }
+            self.maybe_checkpoint(false);
+            if !progress {
+                let wait = self.wait_time();
+                self.handle_signals(wait);
+            }
+            if !self.draining {
+                let interval = self.config.glob_interval.get();
+                let due = self.last_scan.is_none_or(|t| t.elapsed() >= interval);
+                if due || self.discovery.rescan_due() {
+                    self.scan();
+                }
+            }
+        }
+        self.maybe_checkpoint(true);
+        let m = metrics();
+        m.files_watched.get_or_create(&self.labels).set(0);
+        tracing::info!(message = "Source stopped.", source = %self.name, unacknowledged_batches = self.pending());
+    }
+
+    fn wait_time(&self) -> Duration {
+        if self.out.is_none() || self.draining {
+            return Duration::from_millis(100);
+        }
+        // Fallback polling for missed inotify events; inotify usually wakes us first.
+        self.config.glob_interval.get().min(Duration::from_secs(1))
+    }
+
+    fn pending(&self) -> u64 {
+        self.files.values().map(|f| f.tracker.pending()).sum()
+    }
+
+    /// Waits up to `wait` for the first signal, then handles every queued one.
+    fn handle_signals(&mut self, wait: Duration) {
+        let first = if wait.is_zero() {
+            self.signals.try_recv().ok()
+        } else {
+            self.signals.recv_timeout(wait).ok()
+        };
+        let Some(first) = first else { return };
+        self.handle(first);
+        while let Ok(sig) = self.signals.try_recv() {
+            self.handle(sig);
+        }
+    }
+
+    fn handle(&mut self, sig: Signal) {
+        match sig {
+            Signal::Wake => self.discovery.woke(),
+            Signal::Ack(r) => self.on_ack(r.file_id, r.seq, r.end_offset, r.delivered),
+            Signal::Drain => {
+                if !self.draining {
+                    tracing::info!(message = "Draining: reading files to their end.", source = %self.name);
+                    self.draining = true;
+                    self.discovery.stop_watching();
+                }
+            }
+            Signal::Stop => self.stopping = true,
+        }
+    }
+
+    fn on_ack(&mut self, slot: u64, seq: u64, end: u64, delivered: bool) {
+        let Some(st) = self.files.get_mut(&slot) else {
+            return;
+        };
+        if let Some(pos) = st.inflight.iter().position(|(s, _, _)| *s == seq) {
+            st.inflight.remove(pos);
+        }
+        if !delivered && !st.tracker.stalled() {
+            tracing::warn!(
+                message = "A batch was not delivered; its file's checkpoint stays before it and it will be read again after a restart.",
+                source = %self.name, path = %st.path.display(), offset = end
+            );
+        }
+        if st.tracker.record(seq, end, delivered) {
+            self.dirty = true;
+            let entry = entry_of(st);
+            if let Some(e) = entry {
+                self.checkpoints.upsert(e);
+            }
+        }
+        if st.finished && st.tracker.pending() == 0 {
+            self.remove(slot);
+        }
+        self.update_gauges();
+    }
+
+    fn remove(&mut self, slot: u64) {
+        if let Some(st) = self.files.remove(&slot) {
+            let m = metrics();
+            m.file_lag_bytes.remove(&file_labels(&self.name, &st.path));
+        }
+    }
+
+    fn update_gauges(&self) {
+        let m = metrics();
+        let open = self.files.values().filter(|f| !f.finished).count();
+        m.files_watched.get_or_create(&self.labels).set(open as i64);
+        let unacked: u64 = self
+            .files
+            .values()
+            .flat_map(|f| f.inflight.iter().map(|(_, n, _)| *n))
+            .sum();
+        m.events_unacked
+            .get_or_create(&self.labels)
+            .set(unacked as i64);
+        let oldest = self
+            .files
+            .values()
+            .filter_map(|f| f.inflight.front().map(|(_, _, t)| *t))
+            .min();
+        m.oldest_unacked_age_seconds
+            .get_or_create(&self.labels)
+            .set(oldest.map_or(0.0, |t| t.elapsed().as_secs_f64()));
+    }
+
+    /// One round: at most one read per open file.
+    fn read_round(&mut self) -> bool {
+        let mut progress = false;
+        let mut slots: Vec<u64> = self.files.keys().copied().collect();
+        slots.sort_unstable();
+        for slot in slots {
+            if self.out.is_none() || self.stopping {
+                break;
+            }
+            progress |= self.poll_file(slot);
+        }
+        progress
+    }
+
+    /// Reads once from one file; true if data was found.
+    fn poll_file(&mut self, slot: u64) -> bool {
+        let Some(st) = self.files.get_mut(&slot) else {
+            return false;
+        };
+        if st.finished {
+            return false;
+        }
+        if st.file.is_none() && !reopen_if_grown(st) {
+            return false;
+        }
+        let Some(file) = st.file.as_mut() else {
+            return false;
+        };
+        let meta = match file.metadata() {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(message = "Cannot stat open file; closing it.", path = %st.path.display(), error = %e);
+                self.finish(slot);
+                return false;
+            }
+        };
+        if meta.len() < st.reader.position() {
+            self.truncated(slot);
+            return true;
+        }
+        let before = st.reader.position();
+        let outcome = st.reader.read_from(file);
+        match outcome {
+            Ok(ReadOutcome::Data(rb)) => {
+                st.last_data = Instant::now();
+                let read = st.reader.position().saturating_sub(before);
+                metrics()
+                    .bytes_read
+                    .get_or_create(&self.labels)
+                    .inc_by(read);
+                if !rb.lines.is_empty() {
+                    self.emit(slot, rb, false);
+                }
+                true
+            }
+            Ok(ReadOutcome::Eof) => {
+                let deleted = meta.nlink() == 0;
+                let idle = st.last_data.elapsed();
+                let rotated_away = !st.matched && idle >= self.config.rotate_wait.get();
+                if self.draining || deleted || rotated_away {
+                    self.finish(slot);
+                } else if idle >= self.config.idle_timeout.get() && !st.reader.has_partial() {
+                    tracing::debug!(message = "Closing idle file.", path = %st.path.display());
+                    st.file = None;
+                }
+                false
+            }
+            Err(e) => {
+                tracing::warn!(message = "Read failed; closing the file.", path = %st.path.display(), error = %e);
+                self.finish(slot);
+                false
+            }
+        }
+    }
+
+    /// The file shrank below what was read: copytruncate. Start again from 0 under a new id.
+    fn truncated(&mut self, slot: u64) {
+        let Some(st) = self.files.get_mut(&slot) else {
+            return;
+        };
+        tracing::info!(message = "File was truncated; reading it again from the start.", path = %st.path.display(), position = st.reader.position());
+        // The old entry stays in the checkpoints (detached), so that a copy of the old content
+        // (app.log.1 from copytruncate) is recognised and not shipped twice.
+        if let Some(mut old) = entry_of(st) {
+            old.dev = 0;
+            old.ino = 0;
+            old.id ^= 0x5bd1_e995;
+            self.checkpoints.upsert(old);
+        }
+        let previous = st.origin.as_ref().map_or(0, |o| o.file_id);
+        st.known_id = Some(hash_bytes(
+            format!("{previous}:truncated:{}", st.reader.position()).as_bytes(),
+        ));
+        st.origin = None;
+        st.reader.reset(0);
+        st.tracker.reset(0);
+        st.prefix_len = 0;
+        st.prefix_hash = hash_bytes(b"");
+        if let Some(f) = st.file.as_mut() {
+            let _ = f.seek(SeekFrom::Start(0));
+        }
+        self.dirty = true;
+        self.maybe_checkpoint(true);
+    }
+
+    /// Reads what is left, emits the partial line, and closes the file for good.
+    fn finish(&mut self, slot: u64) {
+        let Some(st) = self.files.get_mut(&slot) else {
+            return;
+        };
+        if st.file.is_none() {
+            reopen_if_grown(st);
+        }
+        // Whatever was written since the last read.
+        while self.out.is_some() {
+            let Some(st) = self.files.get_mut(&slot) else {
+                return;
+            };
+            let Some(file) = st.file.as_mut() else { break };
+            match st.reader.read_from(file) {
+                Ok(ReadOutcome::Data(rb)) => {
+                    if !rb.lines.is_empty() {
+                        self.emit(slot, rb, false);
+                    }
+                }
+                _ => break,
+            }
+        }
+        let Some(st) = self.files.get_mut(&slot) else {
+            return;
+        };
+        let tail = st.reader.flush_partial().unwrap_or_else(|| ReadBatch {
+            end_offset: st.reader.emitted_offset(),
+            ..ReadBatch::default()
+        });
+        st.file = None;
+        st.finished = true;
+        tracing::debug!(message = "Closed file.", path = %st.path.display());
+        self.emit(slot, tail, true);
+        if let Some(st) = self.files.get(&slot) {
+            if st.tracker.pending() == 0 {
+                self.remove(slot);
+            }
+        }
+        self.update_gauges();
+    }
+
+    /// Sends lines read from a file, with a fresh acknowledgement token.
+    fn emit(&mut self, slot: u64, rb: ReadBatch, end_of_file: bool) {
+        let Some(out) = self.out.as_ref() else { return };
+        let Some(st) = self.files.get_mut(&slot) else {
+            return;
+        };
+        if st.origin.is_none() {
+            if rb.lines.is_empty() {
+                // Nothing was ever read from this file: nothing to tell downstream.
+                return;
+            }
+            st.origin = Some(Arc::new(Origin {
+                source: Arc::from(self.name.as_str()),
+                path: Bytes::copy_from_slice(st.path.as_os_str().as_encoded_bytes()),
+                file_id: st.known_id.unwrap_or_else(|| new_file_id(st, &rb)),
+            }));
+        }
+        update_prefix(st, self.config.fingerprint_bytes.as_usize());
+        let m = metrics();
+        if rb.truncated > 0 {
+            m.line_problems
+                .get_or_create(&component_with(&self.name, "reason", "truncated"))
+                .inc_by(rb.truncated);
+            if !st.warned_long {
+                st.warned_long = true;
+                tracing::warn!(message = "Line longer than max_line_bytes was cut (reported once per file).", path = %st.path.display(), max_line_bytes = self.config.max_line_bytes.0);
+            }
+        }
+        if rb.invalid_utf8 > 0 {
+            m.line_problems
+                .get_or_create(&component_with(&self.name, "reason", "invalid_utf8"))
+                .inc_by(rb.invalid_utf8);
+        }
+        let n = rb.lines.len() as u64;
+        let seq = st.tracker.next_seq();
+        let token = AckToken::new(&self.ack_sink, slot, seq, rb.end_offset);
+        st.inflight.push_back((seq, n, Instant::now()));
+        let batch = Batch {
+            origin: st.origin.clone(),
+            read_at: Utc::now(),
+            payload: Payload::Lines(rb.lines),
+            file_key: self.file_key.clone(),
+            end_of_file,
+            acks: vec![token],
+        };
+        m.events_out.get_or_create(&self.labels).inc_by(n);
+        m.file_lag_bytes
+            .get_or_create(&file_labels(&self.name, &st.path))
+            .set(st.reader.position().saturating_sub(st.tracker.acked()) as i64);
+        if out.blocking_send(batch).is_err() {
+            tracing::warn!(message = "Downstream is gone; the source stops.", source = %self.name);
+            self.out = None;
+            self.stopping = true;
+        }
+    }
+
+    /// Emits partial lines of every file and closes them, then lets go of the output so that the
+    /// rest of the pipeline can finish.
+    fn close_all(&mut self) {
+        let mut slots: Vec<u64> = self.files.keys().copied().collect();
+        slots.sort_unstable();
+        for slot in slots {
+            if self.files.get(&slot).is_some_and(|f| !f.finished) {
+                self.finish(slot);
+            }
+        }
+        tracing::debug!(message = "All files read; closing the source's output.", source = %self.name);
+        self.out = None;
+    }
+
+    /// Scans the globs and starts following new files.
+    fn scan(&mut self) {
+        self.last_scan = Some(Instant::now());
+        let found = self.discovery.scan();
+        for st in self.files.values_mut() {
+            st.matched = false;
+        }
+        for f in found {
+            if let Some(st) = self
+                .files
+                .values_mut()
+                .find(|s| s.dev == f.dev && s.ino == f.ino && !s.finished)
+            {
+                st.matched = true;
+                if st.path != f.path {
+                    tracing::debug!(message = "File renamed.", from = %st.path.display(), to = %f.path.display());
+                    st.path = f.path;
+                }
+                continue;
+            }
+            self.open(f);
+        }
+        self.first_scan_done = true;
+        self.update_gauges();
+    }
+
+    fn open(&mut self, f: Found) {
+        let mut file = match File::open(&f.path) {
+            Ok(file) => file,
+            Err(e) => {
+                if self.discovery.warn_once(&f.path) {
+                    tracing::warn!(message = "Cannot open file; will retry on the next scan.", path = %f.path.display(), error = %e);
+                }
+                return;
+            }
+        };
+        self.discovery.clear_warning(&f.path);
+        let fp = self.config.fingerprint_bytes.as_usize();
+        let head = read_head(&file, fp);
+        let (offset, known_id) = match self.checkpoints.find(f.dev, f.ino, &head, fp) {
+            Some(e) if e.offset <= f.size => (e.offset, Some(e.id)),
+            Some(e) => {
+                tracing::info!(message = "File is shorter than its checkpoint; reading it from the start.", path = %f.path.display(), checkpoint = e.offset, size = f.size);
+                (0, None)
+            }
+            None if self.config.read_from == ReadFrom::End && !self.first_scan_done => {
+                (f.size, None)
+            }
+            None => (0, None),
+        };
+        if let Err(e) = file.seek(SeekFrom::Start(offset)) {
+            tracing::warn!(message = "Cannot seek in file.", path = %f.path.display(), error = %e);
+            return;
+        }
+        tracing::info!(message = "Following file.", path = %f.path.display(), offset);
+        let slot = self.next_slot;
+        self.next_slot += 1;
+        let mut st = Tracked {
+            dev: f.dev,
+            ino: f.ino,
+            path: f.path,
+            file: Some(file),
+            reader: LineReader::new(
+                offset,
+                self.config.max_line_bytes.as_usize(),
+                self.config.read_buffer.as_usize(),
+            ),
+            origin: None,
+            known_id,
+            tracker: AckTracker::new(offset),
+            prefix_len: 0,
+            prefix_hash: hash_bytes(b""),
+            matched: true,
+            last_data: Instant::now(),
+            inflight: VecDeque::new(),
+            finished: false,
+            warned_long: false,
+        };
+        st.prefix_len = head.len() as u64;
+        st.prefix_hash = hash_bytes(&head);
+        if offset > 0 && known_id.is_none() {
+            // read_from = "end": the file's id must not depend on a first line never read.
+            st.known_id = Some(hash_bytes(
+                format!("{}:{}:{}", f.dev, f.ino, st.prefix_hash).as_bytes(),
+            ));
+        }
+        self.files.insert(slot, st);
+    }
+
+    fn maybe_checkpoint(&mut self, force: bool) {
+        if !self.dirty
+            || (!force && self.last_checkpoint.elapsed() < self.config.checkpoint_interval.get())
+        {
+            return;
+        }
+        self.last_checkpoint = Instant::now();
+        let live: Vec<u64> = self
+            .files
+            .values()
+            .filter_map(|f| f.origin.as_ref().map(|o| o.file_id))
+            .collect();
+        self.checkpoints.prune(&live);
+        let m = metrics();
+        match self.checkpoints.save() {
+            Ok(()) => {
+                self.dirty = false;
+                m.checkpoint_writes.get_or_create(&self.labels).inc();
+                if self.checkpoint_failing {
+                    self.checkpoint_failing = false;
+                    tracing::info!(message = "Checkpoint writes work again.", path = %self.checkpoints.path().display());
+                }
+            }
+            Err(e) => {
+                m.checkpoint_write_failures
+                    .get_or_create(&self.labels)
+                    .inc();
+                if !self.checkpoint_failing {
+                    self.checkpoint_failing = true;
+                    tracing::error!(message = "Cannot write checkpoints; delivery goes on, but a restart would read again from the last saved offsets.", error = %e);
+                }
+            }
+        }
+    }
+}
+
+/// A checkpoint entry for a file's current state (none before its first line).
+fn entry_of(st: &Tracked) -> Option<Entry> {
+    let origin = st.origin.as_ref()?;
+    Some(Entry {
+        id: origin.file_id,
+        dev: st.dev,
+        ino: st.ino,
+        prefix_len: st.prefix_len,
+        prefix_hash: st.prefix_hash,
+        offset: st.tracker.acked(),
+        path: st.path.to_string_lossy().into_owned(),
+        updated: Utc::now().timestamp(),
+    })
+}
+
+/// A new file's id: device, inode, birth time and the start of its first line. Stable across
+/// restarts (a file's first line never changes), different for a new file that reuses an inode.
+fn new_file_id(st: &Tracked, rb: &ReadBatch) -> u64 {
+    let born = st
+        .file
+        .as_ref()
+        .and_then(|f| f.metadata().ok())
+        .and_then(|m| m.created().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let first = rb
+        .lines
+        .spans
+        .first()
+        .map(|s| rb.lines.line(s))
+        .unwrap_or_default();
+    let first = &first[..first.len().min(ID_BYTES)];
+    let mut key = format!("{}:{}:{}:", st.dev, st.ino, born).into_bytes();
+    key.extend_from_slice(first);
+    hash_bytes(&key)
+}
+
+/// Reads up to `n` leading bytes of a file.
+fn read_head(file: &File, n: usize) -> Vec<u8> {
+    let mut head = vec![0; n];
+    let mut got = 0;
+    while got < n {
+        match file.read_at(&mut head[got..], got as u64) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => got += k,
+        }
+    }
+    head.truncate(got);
+    head
+}
+
+/// Extends a young file's prefix hash as it grows, up to the fingerprint size.
+fn update_prefix(st: &mut Tracked, fp: usize) {
+    if st.prefix_len as usize >= fp {
+        return;
+    }
+    if let Some(file) = st.file.as_ref() {
+        let head = read_head(file, fp);
+        if head.len() as u64 > st.prefix_len {
+            st.prefix_len = head.len() as u64;
+            st.prefix_hash = hash_bytes(&head);
+        }
+    }
+}
+
+/// Reopens a file closed for idleness if it grew; false if it did not (or is gone).
+fn reopen_if_grown(st: &mut Tracked) -> bool {
+    let Ok(meta) = std::fs::metadata(&st.path) else {
+        return false;
+    };
+    if meta.dev() != st.dev || meta.ino() != st.ino || meta.len() == st.reader.position() {
+        return false;
+    }
+    match File::open(&st.path) {
+        Ok(mut f) => {
+            let pos = st.reader.position().min(meta.len());
+            if f.seek(SeekFrom::Start(pos)).is_err() {
+                return false;
+            }
+            st.file = Some(f);
+            st.last_data = Instant::now();
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+fn file_labels(source: &str, path: &std::path::Path) -> Labels {
+    vec![
+        ("component", source.to_owned()),
+        ("file", path.to_string_lossy().into_owned()),
+    ]
+}

@@ -1,0 +1,72 @@
+//! Sources: where events enter skiff. Today one kind, `file`.
+//!
+//! A source runs on its own thread (file reads are blocking system calls) and talks to the
+//! topology through a [`Signal`] channel: wake-ups, acknowledgements, and the orders to drain or
+//! to stop.
+
+pub mod file;
+
+use std::fmt::Debug;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use thiserror::Error;
+
+use crate::acks::AckResult;
+use crate::config::{unknown_kind, FieldError};
+use crate::topology::Fanout;
+
+/// Messages to a running source.
+#[derive(Debug)]
+pub enum Signal {
+    /// Something may have changed on disk.
+    Wake,
+    /// A batch was delivered (or not).
+    Ack(AckResult),
+    /// Stop discovering, read what is written to the end, deliver it, then stop.
+    Drain,
+    /// Stop now: persist what was acknowledged and return.
+    Stop,
+}
+
+/// A source could not start.
+#[derive(Debug, Error)]
+#[error("source `{name}` cannot start: {reason}")]
+pub struct SourceError {
+    pub name: String,
+    pub reason: String,
+}
+
+/// What a running source gets from the topology.
+pub struct SourceContext {
+    pub name: String,
+    pub data_dir: PathBuf,
+    /// Where batches go.
+    pub out: Fanout,
+    /// Read every file to its end, deliver, then stop (`skiff run --once`).
+    pub once: bool,
+    /// The sending side of the source's own signal channel (for wake-ups and acknowledgements).
+    pub signal_tx: mpsc::Sender<Signal>,
+    /// The receiving side.
+    pub signals: mpsc::Receiver<Signal>,
+}
+
+/// The validated config of one source.
+pub trait SourceConfig: Debug + Send + Sync {
+    /// The `type` name.
+    fn kind(&self) -> &'static str;
+    /// Starts the source on its own thread.
+    fn start(&self, ctx: SourceContext) -> Result<JoinHandle<()>, SourceError>;
+}
+
+/// Every source type, for messages.
+pub const KINDS: &[&str] = &["file"];
+
+/// Parses the table of a source of type `kind`.
+pub fn parse(kind: &str, table: toml::Table) -> Result<Box<dyn SourceConfig>, FieldError> {
+    match kind {
+        "file" => Ok(Box::new(file::FileSourceConfig::parse(table)?)),
+        _ => Err(unknown_kind(kind, KINDS)),
+    }
+}

@@ -1,0 +1,316 @@
+//! Builds the running pipeline from a validated config and runs it until it drains.
+//!
+//! Each transform and sink gets one bounded input channel; each producer a [`Fanout`] to the
+//! channels of the components that list it as an input. Sources run on their own threads,
+//! transforms and sinks as tokio tasks. Channels hold at most [`CHANNEL_BATCHES`] batches, so a
+//! slow sink fills them, the source blocks on its send, and the data waits in the file.
+//!
+//! Shutdown (SIGTERM, the sentinel file, the end of `--once`): sources are told to drain (read
+//! what is written, emit partial lines, close their output); the closing cascades down the graph,
+//! each component flushing as its input closes; sinks confirm what they delivered; sources write
+//! their last checkpoint once every batch is resolved. If that takes longer than
+//! `shutdown_timeout`, sinks are aborted and sources stop with what was acknowledged.
+
+mod fanout;
+
+pub use fanout::{Closed, Fanout};
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::event::Batch;
+use crate::metrics::{component, metrics};
+use crate::sinks::{SinkContext, SinkError};
+use crate::sources::{Signal, SourceContext};
+use crate::transforms::Transform;
+
+/// Capacity of each channel between components, in batches.
+pub const CHANNEL_BATCHES: usize = 4;
+
+/// Why a run ended badly.
+#[derive(Debug, Error)]
+pub enum TopologyError {
+    #[error(transparent)]
+    Source(#[from] crate::sources::SourceError),
+    #[error("sink `{name}` failed: {source}")]
+    Sink { name: String, source: SinkError },
+    #[error("drain did not finish within the shutdown timeout ({0:?}); undelivered data will be read again on restart")]
+    DrainTimeout(Duration),
+}
+
+/// The pipeline's state, for probes.
+#[derive(Debug, Default)]
+pub struct Status {
+    /// The topology is built and running.
+    pub running: AtomicBool,
+    /// Checkpoints are loaded and sources started.
+    pub ready: AtomicBool,
+    /// Shutdown has begun.
+    pub draining: AtomicBool,
+    /// A component died.
+    pub failed: AtomicBool,
+}
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Read every file to its end, deliver, and stop.
+    pub once: bool,
+    /// Shared state for probes.
+    pub status: Arc<Status>,
+}
+
+enum Ended {
+    Shutdown,
+    SourcesDone,
+    Sentinel(PathBuf),
+    Failed(TopologyError),
+}
+
+/// Runs `config` until `shutdown` resolves (or, with `once`, until everything was read), then
+/// drains.
+pub async fn run(
+    config: Config,
+    opts: RunOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), TopologyError> {
+    let mut senders: HashMap<String, mpsc::Sender<Batch>> = HashMap::new();
+    let mut receivers: HashMap<String, mpsc::Receiver<Batch>> = HashMap::new();
+    for name in config
+        .transforms
+        .iter()
+        .map(|c| &c.name)
+        .chain(config.sinks.iter().map(|c| &c.name))
+    {
+        let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
+        senders.insert(name.clone(), tx);
+        receivers.insert(name.clone(), rx);
+    }
+    let consumers: Vec<(&String, &Vec<String>)> = config
+        .transforms
+        .iter()
+        .map(|c| (&c.name, &c.inputs))
+        .chain(config.sinks.iter().map(|c| (&c.name, &c.inputs)))
+        .collect();
+    let fanout_for = |producer: &str| {
+        Fanout::new(
+            consumers
+                .iter()
+                .filter(|(_, inputs)| inputs.iter().any(|i| i == producer))
+                .filter_map(|(name, _)| senders.get(*name).cloned())
+                .collect(),
+        )
+    };
+
+    let abort = CancellationToken::new();
+    let mut sinks: JoinSet<(String, Result<(), SinkError>)> = JoinSet::new();
+    for c in &config.sinks {
+        let rx = receivers.remove(&c.name).ok_or_else(|| internal(&c.name))?;
+        let ctx = SinkContext {
+            name: c.name.clone(),
+            data_dir: config.data_dir.clone(),
+            abort: abort.clone(),
+        };
+        let fut = c
+            .config
+            .build(ctx, rx)
+            .map_err(|source| TopologyError::Sink {
+                name: c.name.clone(),
+                source,
+            })?;
+        let name = c.name.clone();
+        sinks.spawn(async move { (name, fut.await) });
+    }
+    let mut transforms: JoinSet<()> = JoinSet::new();
+    for c in &config.transforms {
+        let rx = receivers.remove(&c.name).ok_or_else(|| internal(&c.name))?;
+        let t = c.config.build(&c.name);
+        transforms.spawn(run_transform(c.name.clone(), t, rx, fanout_for(&c.name)));
+    }
+    let mut sources = Vec::new();
+    for c in &config.sources {
+        let (signal_tx, signals) = std::sync::mpsc::channel();
+        let ctx = SourceContext {
+            name: c.name.clone(),
+            data_dir: config.data_dir.clone(),
+            out: fanout_for(&c.name),
+            once: opts.once,
+            signal_tx: signal_tx.clone(),
+            signals,
+        };
+        let handle = c.config.start(ctx)?;
+        sources.push((signal_tx, handle));
+    }
+    // Only producers hold senders now: channels close as producers finish.
+    drop(senders);
+    opts.status.running.store(true, Ordering::Release);
+    opts.status.ready.store(true, Ordering::Release);
+
+    let signal_txs: Vec<_> = sources.iter().map(|(tx, _)| tx.clone()).collect();
+    let mut source_threads = JoinSet::new();
+    for (_, handle) in sources {
+        source_threads.spawn_blocking(move || {
+            let _ = handle.join();
+        });
+    }
+
+    let ended = wait_for_end(&config, &opts, shutdown, &mut source_threads, &mut sinks).await;
+    opts.status.draining.store(true, Ordering::Release);
+    let mut result = Ok(());
+    match ended {
+        Ended::Shutdown => {
+            tracing::info!(message = "Shutting down: draining the pipeline.", timeout = ?config.shutdown_timeout)
+        }
+        Ended::Sentinel(p) => {
+            tracing::info!(message = "Sentinel file found: draining the pipeline, then exiting.", path = %p.display())
+        }
+        Ended::SourcesDone => {}
+        Ended::Failed(e) => {
+            tracing::error!(message = "A component failed; stopping.", error = %e);
+            opts.status.failed.store(true, Ordering::Release);
+            result = Err(e);
+        }
+    }
+    for tx in &signal_txs {
+        let _ = tx.send(Signal::Drain);
+    }
+    let drained = tokio::time::timeout(config.shutdown_timeout, async {
+        while source_threads.join_next().await.is_some() {}
+        while let Some(r) = sinks.join_next().await {
+            if let Ok((name, Err(source))) = r {
+                tracing::error!(message = "Sink failed while draining.", sink = %name, error = %source);
+            }
+        }
+        while transforms.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            message = "Drain took longer than shutdown_timeout; stopping with what was delivered."
+        );
+        abort.cancel();
+        for tx in &signal_txs {
+            let _ = tx.send(Signal::Stop);
+        }
+        sinks.abort_all();
+        transforms.abort_all();
+        // Sources write their last checkpoint and return promptly once told to stop.
+        while source_threads.join_next().await.is_some() {}
+        if result.is_ok() {
+            result = Err(TopologyError::DrainTimeout(config.shutdown_timeout));
+        }
+    }
+    opts.status.running.store(false, Ordering::Release);
+    result
+}
+
+async fn wait_for_end(
+    config: &Config,
+    opts: &RunOptions,
+    shutdown: impl Future<Output = ()>,
+    source_threads: &mut JoinSet<()>,
+    sinks: &mut JoinSet<(String, Result<(), SinkError>)>,
+) -> Ended {
+    let sentinel = config.exit_on_file.clone();
+    let watch_sentinel = async move {
+        let Some(path) = sentinel else {
+            return std::future::pending().await;
+        };
+        loop {
+            if path.exists() {
+                return path;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    };
+    tokio::pin!(shutdown);
+    tokio::pin!(watch_sentinel);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => return Ended::Shutdown,
+            path = &mut watch_sentinel => return Ended::Sentinel(path),
+            Some(r) = sinks.join_next() => match r {
+                Ok((name, Err(source))) => return Ended::Failed(TopologyError::Sink { name, source }),
+                Ok((name, Ok(()))) => tracing::debug!(message = "Sink finished.", sink = %name),
+                Err(e) => return Ended::Failed(TopologyError::Sink { name: "?".into(), source: SinkError::Other(e.to_string()) }),
+            },
+            Some(_) = source_threads.join_next(), if opts.once => {
+                if source_threads.is_empty() {
+                    return Ended::SourcesDone;
+                }
+            }
+        }
+    }
+}
+
+fn internal(name: &str) -> TopologyError {
+    TopologyError::Sink {
+        name: name.to_owned(),
+        source: SinkError::Other("internal error: channel missing".into()),
+    }
+}
+
+/// A transform's task: batches in, batches out, timers, and a flush when the input closes.
+async fn run_transform(
+    name: String,
+    mut t: Box<dyn Transform>,
+    mut rx: mpsc::Receiver<Batch>,
+    out: Fanout,
+) {
+    let labels = component(&name);
+    let m = metrics();
+    let mut produced = Vec::new();
+    let mut ticker = t.tick_interval().map(|d| {
+        let mut iv = tokio::time::interval(d);
+        iv.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        iv
+    });
+    loop {
+        let input = match ticker.as_mut() {
+            Some(iv) => tokio::select! {
+                b = rx.recv() => Some(b),
+                _ = iv.tick() => None,
+            },
+            None => Some(rx.recv().await),
+        };
+        let done = match input {
+            None => {
+                t.tick(&mut produced);
+                false
+            }
+            Some(Some(batch)) => {
+                m.events_in
+                    .get_or_create(&labels)
+                    .inc_by(batch.len() as u64);
+                t.transform(batch, &mut produced);
+                false
+            }
+            Some(None) => {
+                t.finish(&mut produced);
+                true
+            }
+        };
+        for batch in produced.drain(..) {
+            m.events_out
+                .get_or_create(&labels)
+                .inc_by(batch.len() as u64);
+            if out.send(batch).await.is_err() {
+                tracing::warn!(message = "Downstream is gone; the transform stops.", transform = %name);
+                return;
+            }
+        }
+        if done {
+            return;
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Transforms: functions on batches between sources and sinks.
+//!
+//! A transform receives batches in order and pushes what it produces to `out`. Most are 1:1 (one
+//! batch in, the same batch out, modified); some hold events back (multiline) and emit them later
+//! from [`Transform::tick`] or [`Transform::finish`]. A transform never drops a batch's
+//! acknowledgement handles: dropping events on purpose (a filter) keeps the batch, possibly empty,
+//! so that its handles travel on to the sinks, which confirm them.
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+use crate::config::{unknown_kind, FieldError};
+use crate::event::Batch;
+
+/// The validated config of one transform; builds fresh instances (one per topology).
+pub trait TransformConfig: Debug + Send + Sync {
+    /// The `type` name.
+    fn kind(&self) -> &'static str;
+    /// A new instance. `name` is the component's name, for metrics and logs.
+    fn build(&self, name: &str) -> Box<dyn Transform>;
+}
+
+/// A running transform.
+pub trait Transform: Send {
+    /// Processes one batch, pushing the output to `out`.
+    fn transform(&mut self, batch: Batch, out: &mut Vec<Batch>);
+
+    /// How often [`Transform::tick`] must run; `None` for transforms without timers.
+    fn tick_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Emits what timed out (multiline).
+    fn tick(&mut self, _out: &mut Vec<Batch>) {}
+
+    /// End of input: emits everything still held.
+    fn finish(&mut self, _out: &mut Vec<Batch>) {}
+}
+
+/// Every transform type, for messages.
+pub const KINDS: &[&str] = &[];
+
+/// Parses the table of a transform of type `kind`.
+pub fn parse(kind: &str, _table: toml::Table) -> Result<Box<dyn TransformConfig>, FieldError> {
+    #[allow(clippy::match_single_binding)]
+    match kind {
+        _ => Err(unknown_kind(kind, KINDS)),
+    }
+}
