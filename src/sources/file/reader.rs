@@ -25,6 +25,9 @@ pub struct ReadBatch {
     pub invalid_utf8: u64,
 }
 
+/// Smallest read size outside tests.
+const MIN_READ: usize = if cfg!(test) { 1 } else { 4096 };
+
 /// A long line being skipped: its kept prefix and where it started.
 #[derive(Debug)]
 struct Skipping {
@@ -62,7 +65,7 @@ impl LineReader {
             pending_offset: offset,
             skipping: None,
             max_line: max_line.max(1),
-            read_size: read_size.max(4096),
+            read_size: read_size.max(MIN_READ),
         }
     }
 
@@ -176,9 +179,7 @@ impl LineReader {
         let mut buf = std::mem::take(&mut self.pending);
         let offset = self.pending_offset;
         self.pending_offset += buf.len() as u64;
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
+        // The newline makes it a complete line; a trailing `\r` is dropped as for any line.
         buf.push(b'\n');
         out.lines = build_lines(buf, offset, None, self.max_line, &mut out);
         out.end_offset = self.pending_offset;
@@ -306,5 +307,108 @@ fn rebuild(
     Lines {
         buf: Bytes::from(data),
         spans,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Reads all of `data` through a reader with small buffers, then flushes; returns
+    /// (line, offset, truncated) triples and the final emitted offset.
+    fn read_all(data: &[u8], max_line: usize, read_size: usize) -> (Vec<(String, u64, bool)>, u64) {
+        let mut r = LineReader::new(0, max_line, read_size);
+        r.read_size = read_size; // below the public minimum, to exercise boundaries
+        let mut cursor = std::io::Cursor::new(data.to_vec());
+        let mut out = Vec::new();
+        let mut collect = |b: ReadBatch| {
+            for s in &b.lines.spans {
+                out.push((String::from_utf8(b.lines.line(s).to_vec()).unwrap(), s.offset, s.truncated));
+            }
+        };
+        loop {
+            match r.read_from(&mut cursor).unwrap() {
+                ReadOutcome::Data(b) => collect(b),
+                ReadOutcome::Eof => break,
+            }
+        }
+        if let Some(b) = r.flush_partial() {
+            collect(b);
+        }
+        (out, r.emitted_offset())
+    }
+
+    #[test]
+    fn splits_lines_with_offsets() {
+        let (lines, end) = read_all(b"a\nbb\r\n\nccc", 100, 3);
+        let got: Vec<_> = lines.iter().map(|(l, o, _)| (l.as_str(), *o)).collect();
+        assert_eq!(got, vec![("a", 0), ("bb", 2), ("", 6), ("ccc", 7)]);
+        assert_eq!(end, 10);
+    }
+
+    #[test]
+    fn long_lines_are_cut_and_skipped() {
+        let mut data = vec![b'x'; 50];
+        data.extend_from_slice(b"\nok\n");
+        let (lines, end) = read_all(&data, 10, 4);
+        assert_eq!(lines, vec![("x".repeat(10), 0, true), ("ok".into(), 51, false)]);
+        assert_eq!(end, 54);
+    }
+
+    #[test]
+    fn long_line_found_whole_in_one_read() {
+        let (lines, _) = read_all(b"short\nthis line is long\nend\n", 8, 4096);
+        assert_eq!(lines[1], ("this lin".into(), 6, true));
+        assert_eq!(lines[2], ("end".into(), 24, false));
+    }
+
+    #[test]
+    fn cut_respects_char_boundaries() {
+        let data = "ééééé\n".as_bytes(); // 2 bytes per char
+        let (lines, _) = read_all(data, 5, 4096);
+        assert_eq!(lines[0], ("éé".into(), 0, true));
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced() {
+        let (lines, _) = read_all(b"ok\n\xff\xfebad\nfine\n", 100, 4096);
+        assert_eq!(lines[1].0, "\u{fffd}\u{fffd}bad");
+        assert_eq!(lines[2], ("fine".into(), 9, false));
+    }
+
+    #[test]
+    fn emitted_offset_stays_before_a_skipped_line() {
+        let mut r = LineReader::new(0, 4, 4096);
+        let mut cursor = std::io::Cursor::new(b"ab\nlonglonglong".to_vec());
+        let ReadOutcome::Data(b) = r.read_from(&mut cursor).unwrap() else { panic!() };
+        assert_eq!(b.end_offset, 3);
+        assert_eq!(r.emitted_offset(), 3, "a restart must re-read the long line");
+        assert_eq!(r.position(), 15);
+    }
+
+    proptest! {
+        /// Whatever the buffer sizes, the lines and offsets are those of a plain split.
+        #[test]
+        fn matches_a_plain_split(data in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'a'), Just(b'\r'), any::<u8>()], 0..400), read_size in 1usize..64) {
+            let (lines, end) = read_all(&data, 1 << 20, read_size);
+            let mut expected = Vec::new();
+            let mut start = 0usize;
+            for (i, &b) in data.iter().enumerate() {
+                if b == b'\n' {
+                    let mut line = &data[start..i];
+                    if line.last() == Some(&b'\r') { line = &line[..line.len() - 1]; }
+                    expected.push((String::from_utf8_lossy(line).into_owned(), start as u64, false));
+                    start = i + 1;
+                }
+            }
+            if start < data.len() {
+                let mut line = &data[start..];
+                if line.last() == Some(&b'\r') { line = &line[..line.len() - 1]; }
+                expected.push((String::from_utf8_lossy(line).into_owned(), start as u64, false));
+            }
+            prop_assert_eq!(lines, expected);
+            prop_assert_eq!(end, data.len() as u64);
+        }
     }
 }

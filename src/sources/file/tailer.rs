@@ -8,8 +8,9 @@
 //!
 //! File lifecycle: found by a scan → matched against checkpoints → read → at EOF, kept open while
 //! it still matches the globs; closed after `idle_timeout` without writes (reopened when it grows);
-//! read to its end and closed for good once deleted, or once it no longer matches and has been
-//! quiet for `rotate_wait`. A file whose size drops below the read position was truncated
+//! read to its end and closed for good once it is deleted or no longer matches the globs
+//! (rotated away) and has been quiet for `rotate_wait` (the app may still write through its open
+//! handle). A file whose size drops below the read position was truncated
 //! (copytruncate) and is read again from 0.
 
 use std::collections::{HashMap, VecDeque};
@@ -61,6 +62,19 @@ struct Tracked {
     warned_long: bool,
 }
 
+/// What is left of a file's identity after it was truncated: a copy of its old content
+/// (copytruncate's `app.log.1`) continues from here.
+struct Retired {
+    prefix_len: u64,
+    prefix_hash: u64,
+    file_id: Option<u64>,
+    /// Everything before this offset was read (and is delivered or on its way).
+    offset: u64,
+}
+
+/// How many truncated files are remembered for matching their copies.
+const MAX_RETIRED: usize = 64;
+
 /// The file source's state, owned by its thread.
 pub struct Tailer {
     config: FileSourceConfig,
@@ -71,6 +85,7 @@ pub struct Tailer {
     discovery: Discovery,
     checkpoints: Checkpoints,
     files: HashMap<u64, Tracked>,
+    retired: VecDeque<Retired>,
     next_slot: u64,
     file_key: Option<Bytes>,
     draining: bool,
@@ -114,6 +129,7 @@ impl Tailer {
             discovery,
             checkpoints,
             files: HashMap::new(),
+            retired: VecDeque::new(),
             next_slot: 0,
             file_key,
             draining: once,
@@ -321,10 +337,12 @@ impl Tailer {
                 true
             }
             Ok(ReadOutcome::Eof) => {
-                let deleted = meta.nlink() == 0;
+                // A deleted or rotated-away file may still be written to through the app's open
+                // handle: keep reading until it has been quiet for `rotate_wait`.
+                let gone = meta.nlink() == 0 || !st.matched;
                 let idle = st.last_data.elapsed();
-                let rotated_away = !st.matched && idle >= self.config.rotate_wait.get();
-                if self.draining || deleted || rotated_away {
+                let rotated_away = gone && idle >= self.config.rotate_wait.get();
+                if self.draining || rotated_away {
                     self.finish(slot);
                 } else if idle >= self.config.idle_timeout.get() && !st.reader.has_partial() {
                     tracing::debug!(message = "Closing idle file.", path = %st.path.display());
@@ -353,6 +371,15 @@ impl Tailer {
             old.ino = 0;
             old.id ^= 0x5bd1_e995;
             self.checkpoints.upsert(old);
+        }
+        self.retired.push_back(Retired {
+            prefix_len: st.prefix_len,
+            prefix_hash: st.prefix_hash,
+            file_id: st.origin.as_ref().map(|o| o.file_id).or(st.known_id),
+            offset: st.reader.emitted_offset(),
+        });
+        if self.retired.len() > MAX_RETIRED {
+            self.retired.pop_front();
         }
         let previous = st.origin.as_ref().map_or(0, |o| o.file_id);
         st.known_id = Some(hash_bytes(
@@ -521,7 +548,14 @@ impl Tailer {
         self.discovery.clear_warning(&f.path);
         let fp = self.config.fingerprint_bytes.as_usize();
         let head = read_head(&file, fp);
-        let (offset, known_id) = match self.checkpoints.find(f.dev, f.ino, &head, fp) {
+        let same_start = |len: u64, hash: u64| len as usize >= fp && len as usize <= head.len() && hash_bytes(&head[..len as usize]) == hash;
+        if self.files.values().any(|s| !s.finished && same_start(s.prefix_len, s.prefix_hash)) {
+            // A copy of a file being read (copytruncate's copy before the truncation was seen,
+            // or a backup copy): the same data; left alone while the original is followed.
+            return;
+        }
+        let retired = self.retired.iter().position(|r| same_start(r.prefix_len, r.prefix_hash));
+        let from_checkpoint = || match self.checkpoints.find(f.dev, f.ino, &head, fp) {
             Some(e) if e.offset <= f.size => (e.offset, Some(e.id)),
             Some(e) => {
                 tracing::info!(message = "File is shorter than its checkpoint; reading it from the start.", path = %f.path.display(), checkpoint = e.offset, size = f.size);
@@ -531,6 +565,13 @@ impl Tailer {
                 (f.size, None)
             }
             None => (0, None),
+        };
+        let (offset, known_id) = match retired.and_then(|i| self.retired.remove(i)) {
+            Some(r) => {
+                tracing::info!(message = "Found a copy of a truncated file; reading what was not read yet.", path = %f.path.display(), offset = r.offset);
+                (r.offset.min(f.size), r.file_id)
+            }
+            None => from_checkpoint(),
         };
         if let Err(e) = file.seek(SeekFrom::Start(offset)) {
             tracing::warn!(message = "Cannot seek in file.", path = %f.path.display(), error = %e);

@@ -1,0 +1,124 @@
+//! End-to-end tailing: appended lines, new files, excludes, read_from, and awkward bytes.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+const T: Duration = Duration::from_secs(20);
+
+#[test]
+fn appended_lines_arrive_once_in_order() {
+    let env = Env::new();
+    let log = env.logs().join("app.log");
+    append(&log, &numbered("a", 0, 100));
+    let skiff = Skiff::start(&env.console_config("*.log", ""), &[]);
+    skiff.wait_for(100, T);
+    for round in 1..5 {
+        append(&log, &numbered("a", round * 100, 100));
+        skiff.wait_for((round + 1) * 100, T);
+    }
+    let (code, lines, stderr) = skiff.terminate(T);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(lines, numbered("a", 0, 500), "in order, each once");
+}
+
+#[test]
+fn new_files_are_picked_up_and_excludes_respected() {
+    let env = Env::new();
+    let config = env.console_config("*.log", "exclude = [\"{dir}/logs/skip*.log\"]");
+    let skiff = Skiff::start(&config, &[]);
+    skiff.wait_for_log("Source started.", T);
+    append(&env.logs().join("later.log"), &numbered("later", 0, 10));
+    append(&env.logs().join("skip-me.log"), &numbered("skip", 0, 10));
+    append(&env.logs().join("other.txt"), &numbered("txt", 0, 10));
+    skiff.wait_for(10, T);
+    // Give a wrongly matched file every chance to show up before judging.
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, lines, _) = skiff.terminate(T);
+    assert_eq!(code, 0);
+    assert_eq!(lines, numbered("later", 0, 10));
+}
+
+#[test]
+fn read_from_end_skips_only_files_never_seen() {
+    let env = Env::new();
+    let old = env.logs().join("old.log");
+    append(&old, &numbered("old", 0, 5));
+    let config = env.console_config("*.log", "read_from = \"end\"");
+    let skiff = Skiff::start(&config, &[]);
+    skiff.wait_for_log("Following file.", T);
+    append(&old, &numbered("old", 5, 3));
+    append(&env.logs().join("new.log"), &numbered("new", 0, 4));
+    skiff.wait_for(7, T);
+    let (_, lines, _) = skiff.terminate(T);
+    let mut sorted = lines.clone();
+    sorted.sort();
+    let mut expected = numbered("new", 0, 4);
+    expected.extend(numbered("old", 5, 3));
+    assert_eq!(sorted, expected, "existing content skipped, new file read from its start");
+
+    // A restart resumes from the checkpoint even with read_from = end.
+    append(&old, &numbered("old", 8, 2));
+    let (code, lines, stderr) = run_once(&config, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(lines, numbered("old", 8, 2));
+}
+
+#[test]
+fn awkward_bytes_are_handled() {
+    let env = Env::new();
+    let log = env.logs().join("weird.log");
+    let mut data = Vec::new();
+    data.extend_from_slice(b"crlf line\r\n");
+    data.extend_from_slice(b"\n");
+    data.extend_from_slice(b"bad \xff\xfe utf8\n");
+    data.extend_from_slice(&vec![b'x'; 10 << 20]);
+    data.extend_from_slice(b"\nafter the long line\n");
+    data.extend_from_slice(b"no newline at the end");
+    std::fs::write(&log, &data).unwrap();
+    let config = env.config(
+        r#"
+data_dir = "{dir}/data"
+[api]
+enabled = false
+[sources.app]
+type = "file"
+include = ["{dir}/logs/*.log"]
+[sinks.out]
+type = "console"
+inputs = ["app"]
+"#,
+    );
+    let (code, lines, stderr) = run_once(&config, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let events: Vec<serde_json::Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let messages: Vec<&str> = events.iter().map(|e| e["message"].as_str().unwrap()).collect();
+    assert_eq!(messages.len(), 6, "{messages:?}");
+    assert_eq!(messages[0], "crlf line");
+    assert_eq!(messages[1], "");
+    assert_eq!(messages[2], "bad \u{fffd}\u{fffd} utf8");
+    assert_eq!(messages[3].len(), 256 * 1024, "cut at max_line_bytes");
+    assert_eq!(events[3]["_skiff_truncated"], serde_json::Value::Bool(true));
+    assert_eq!(messages[4], "after the long line");
+    assert_eq!(messages[5], "no newline at the end");
+    assert!(events[0]["file"].as_str().unwrap().ends_with("weird.log"));
+    assert!(stderr.contains("Line longer than max_line_bytes"), "{stderr}");
+}
+
+#[test]
+fn once_twice_ships_only_new_lines() {
+    let env = Env::new();
+    let log = env.logs().join("app.log");
+    append(&log, &numbered("x", 0, 1000));
+    let config = env.console_config("*.log", "");
+    let (code, lines, _) = run_once(&config, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(lines, numbered("x", 0, 1000));
+    let (_, lines, _) = run_once(&config, &[]);
+    assert!(lines.is_empty(), "nothing new: {} lines", lines.len());
+    append(&log, &numbered("x", 1000, 10));
+    let (_, lines, _) = run_once(&config, &[]);
+    assert_eq!(lines, numbered("x", 1000, 10));
+}
