@@ -13,7 +13,11 @@ use common::*;
 const T: Duration = Duration::from_secs(60);
 
 fn open_append(p: &Path) -> File {
-    OpenOptions::new().create(true).append(true).open(p).unwrap()
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
+        .unwrap()
 }
 
 /// Writes `total` numbered lines into `logs/app.log`, rotating by rename every `every` lines.
@@ -55,7 +59,11 @@ fn rename_rotation(glob: &str) {
     let skiff = Skiff::start(&env.console_config(glob, ""), &[]);
     skiff.wait_for_log("Source started.", T);
     let logs = env.logs();
-    let written = std::thread::scope(|s| s.spawn(|| write_with_renames(&logs, 120_000, 25_000)).join().unwrap());
+    let written = std::thread::scope(|s| {
+        s.spawn(|| write_with_renames(&logs, 120_000, 25_000))
+            .join()
+            .unwrap()
+    });
     skiff.wait_for(written.len(), T);
     std::thread::sleep(Duration::from_millis(300));
     let (code, lines, stderr) = skiff.terminate(T);

@@ -57,7 +57,10 @@ fn read_from_end_skips_only_files_never_seen() {
     sorted.sort();
     let mut expected = numbered("new", 0, 4);
     expected.extend(numbered("old", 5, 3));
-    assert_eq!(sorted, expected, "existing content skipped, new file read from its start");
+    assert_eq!(
+        sorted, expected,
+        "existing content skipped, new file read from its start"
+    );
 
     // A restart resumes from the checkpoint even with read_from = end.
     append(&old, &numbered("old", 8, 2));
@@ -93,8 +96,14 @@ inputs = ["app"]
     );
     let (code, lines, stderr) = run_once(&config, &[]);
     assert_eq!(code, 0, "{stderr}");
-    let events: Vec<serde_json::Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let messages: Vec<&str> = events.iter().map(|e| e["message"].as_str().unwrap()).collect();
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let messages: Vec<&str> = events
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
     assert_eq!(messages.len(), 6, "{messages:?}");
     assert_eq!(messages[0], "crlf line");
     assert_eq!(messages[1], "");
@@ -104,7 +113,10 @@ inputs = ["app"]
     assert_eq!(messages[4], "after the long line");
     assert_eq!(messages[5], "no newline at the end");
     assert!(events[0]["file"].as_str().unwrap().ends_with("weird.log"));
-    assert!(stderr.contains("Line longer than max_line_bytes"), "{stderr}");
+    assert!(
+        stderr.contains("Line longer than max_line_bytes"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -115,7 +115,11 @@ impl Skiff {
                 }
             }
         });
-        Skiff { child, lines, stderr }
+        Skiff {
+            child,
+            lines,
+            stderr,
+        }
     }
 
     pub fn count(&self) -> usize {
@@ -133,17 +137,30 @@ impl Skiff {
     /// Waits until at least `n` lines arrived; panics with a dump after `timeout`.
     pub fn wait_for(&self, n: usize, timeout: Duration) {
         let ok = wait_until(timeout, || self.count() >= n);
-        assert!(ok, "expected {n} lines, got {} after {timeout:?}\nstderr:\n{}", self.count(), self.stderr());
+        assert!(
+            ok,
+            "expected {n} lines, got {} after {timeout:?}\nstderr:\n{}",
+            self.count(),
+            self.stderr()
+        );
     }
 
     /// Waits until stderr contains `needle`.
     pub fn wait_for_log(&self, needle: &str, timeout: Duration) {
         let ok = wait_until(timeout, || self.stderr().contains(needle));
-        assert!(ok, "log line {needle:?} did not appear\nstderr:\n{}", self.stderr());
+        assert!(
+            ok,
+            "log line {needle:?} did not appear\nstderr:\n{}",
+            self.stderr()
+        );
     }
 
     pub fn signal(&self, sig: &str) {
-        let status = Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status().unwrap();
+        let status = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
         assert!(status.success());
     }
 
@@ -163,7 +180,10 @@ impl Skiff {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("skiff did not exit within {timeout:?}\nstderr:\n{}", self.stderr());
+                panic!(
+                    "skiff did not exit within {timeout:?}\nstderr:\n{}",
+                    self.stderr()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -203,7 +223,11 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
 
 /// Appends lines to a file (opened in append mode each call, like many loggers).
 pub fn append(path: &Path, lines: &[String]) {
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
     let mut buf = String::new();
     for l in lines {
         buf.push_str(l);
@@ -214,7 +238,9 @@ pub fn append(path: &Path, lines: &[String]) {
 
 /// `count` numbered lines with a prefix.
 pub fn numbered(prefix: &str, from: usize, count: usize) -> Vec<String> {
-    (from..from + count).map(|i| format!("{prefix} {i:08}")).collect()
+    (from..from + count)
+        .map(|i| format!("{prefix} {i:08}"))
+        .collect()
 }
 
 /// Asserts that `got` holds every line of `expected` exactly once (order ignored), with a
@@ -225,7 +251,10 @@ pub fn assert_exactly_once(got: &[String], expected: &[String]) {
     for g in got {
         *counts.entry(g.as_str()).or_default() += 1;
     }
-    let missing: Vec<&String> = expected.iter().filter(|e| !counts.contains_key(e.as_str())).collect();
+    let missing: Vec<&String> = expected
+        .iter()
+        .filter(|e| !counts.contains_key(e.as_str()))
+        .collect();
     let dupes: Vec<(&&str, &usize)> = counts.iter().filter(|(_, c)| **c > 1).collect();
     let extra = got.len() as i64 - expected.len() as i64;
     assert!(

@@ -324,14 +324,15 @@ mod tests {
         let mut out = Vec::new();
         let mut collect = |b: ReadBatch| {
             for s in &b.lines.spans {
-                out.push((String::from_utf8(b.lines.line(s).to_vec()).unwrap(), s.offset, s.truncated));
+                out.push((
+                    String::from_utf8(b.lines.line(s).to_vec()).unwrap(),
+                    s.offset,
+                    s.truncated,
+                ));
             }
         };
-        loop {
-            match r.read_from(&mut cursor).unwrap() {
-                ReadOutcome::Data(b) => collect(b),
-                ReadOutcome::Eof => break,
-            }
+        while let ReadOutcome::Data(b) = r.read_from(&mut cursor).unwrap() {
+            collect(b);
         }
         if let Some(b) = r.flush_partial() {
             collect(b);
@@ -352,7 +353,10 @@ mod tests {
         let mut data = vec![b'x'; 50];
         data.extend_from_slice(b"\nok\n");
         let (lines, end) = read_all(&data, 10, 4);
-        assert_eq!(lines, vec![("x".repeat(10), 0, true), ("ok".into(), 51, false)]);
+        assert_eq!(
+            lines,
+            vec![("x".repeat(10), 0, true), ("ok".into(), 51, false)]
+        );
         assert_eq!(end, 54);
     }
 
@@ -381,9 +385,15 @@ mod tests {
     fn emitted_offset_stays_before_a_skipped_line() {
         let mut r = LineReader::new(0, 4, 4096);
         let mut cursor = std::io::Cursor::new(b"ab\nlonglonglong".to_vec());
-        let ReadOutcome::Data(b) = r.read_from(&mut cursor).unwrap() else { panic!() };
+        let ReadOutcome::Data(b) = r.read_from(&mut cursor).unwrap() else {
+            panic!()
+        };
         assert_eq!(b.end_offset, 3);
-        assert_eq!(r.emitted_offset(), 3, "a restart must re-read the long line");
+        assert_eq!(
+            r.emitted_offset(),
+            3,
+            "a restart must re-read the long line"
+        );
         assert_eq!(r.position(), 15);
     }
 

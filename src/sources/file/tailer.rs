@@ -548,13 +548,24 @@ impl Tailer {
         self.discovery.clear_warning(&f.path);
         let fp = self.config.fingerprint_bytes.as_usize();
         let head = read_head(&file, fp);
-        let same_start = |len: u64, hash: u64| len as usize >= fp && len as usize <= head.len() && hash_bytes(&head[..len as usize]) == hash;
-        if self.files.values().any(|s| !s.finished && same_start(s.prefix_len, s.prefix_hash)) {
+        let same_start = |len: u64, hash: u64| {
+            len as usize >= fp
+                && len as usize <= head.len()
+                && hash_bytes(&head[..len as usize]) == hash
+        };
+        if self
+            .files
+            .values()
+            .any(|s| !s.finished && same_start(s.prefix_len, s.prefix_hash))
+        {
             // A copy of a file being read (copytruncate's copy before the truncation was seen,
             // or a backup copy): the same data; left alone while the original is followed.
             return;
         }
-        let retired = self.retired.iter().position(|r| same_start(r.prefix_len, r.prefix_hash));
+        let retired = self
+            .retired
+            .iter()
+            .position(|r| same_start(r.prefix_len, r.prefix_hash));
         let from_checkpoint = || match self.checkpoints.find(f.dev, f.ino, &head, fp) {
             Some(e) if e.offset <= f.size => (e.offset, Some(e.id)),
             Some(e) => {

@@ -1,0 +1,152 @@
+//! Config errors through the binary: each message names the file, line, column and TOML path.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn validate(body: &str) -> (i32, String, String) {
+    let env = Env::new();
+    let config = env.config(body);
+    let out = Command::new(bin())
+        .args(["validate", "--config"])
+        .arg(&config)
+        .env_remove("SKIFF_UNSET_VAR")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const BASE: &str = r#"data_dir = "/tmp/x"
+[sources.app]
+type = "file"
+include = ["/var/log/app/*.log"]
+"#;
+
+fn assert_error(body: &str, place: &str, words: &[&str]) {
+    let (code, _, err) = validate(body);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains(place), "expected {place:?} in:\n{err}");
+    for w in words {
+        assert!(err.contains(w), "expected {w:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn valid_config_prints_a_summary() {
+    let (code, out, err) = validate(&format!(
+        "{BASE}[sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\n"
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("1 source(s) [app: file]") && out.contains("1 sink(s) [out: console]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn unknown_key_lists_valid_ones() {
+    assert_error(
+        &format!("{BASE}[sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\nencodng = \"json\"\n"),
+        "skiff.toml:8:1: sinks.out.encodng",
+        &["unknown field `encodng`", "expected one of", "`encoding`"],
+    );
+}
+
+#[test]
+fn bad_duration_names_the_key() {
+    assert_error(
+        &format!("{BASE}glob_interval = \"5 parsecs\"\n[sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\n"),
+        "skiff.toml:5:1: sources.app.glob_interval",
+        &["invalid duration"],
+    );
+}
+
+#[test]
+fn bad_size_in_nested_table() {
+    assert_error(
+        "[sources.app]\ntype = \"file\"\ninclude = [\"/x\"]\nmax_line_bytes = \"lots\"\n[sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\n",
+        "skiff.toml:4:1: sources.app.max_line_bytes",
+        &["invalid size"],
+    );
+}
+
+#[test]
+fn unset_variable_is_named() {
+    assert_error(
+        &format!("{BASE}[sinks.out]\ntype = \"console\"\ninputs = [\"${{SKIFF_UNSET_VAR}}\"]\n"),
+        "skiff.toml:7:12",
+        &["`SKIFF_UNSET_VAR` is not set"],
+    );
+}
+
+#[test]
+fn unknown_input_is_named() {
+    assert_error(
+        &format!("{BASE}[sinks.out]\ntype = \"console\"\ninputs = [\"ap\"]\n"),
+        "skiff.toml:7:11: sinks.out.inputs.0",
+        &["unknown input `ap`", "app"],
+    );
+}
+
+#[test]
+fn cycle_is_reported() {
+    let env = Env::new();
+    let _ = env;
+    // Transforms are needed for a cycle; none is registered yet in this test's eyes, so use
+    // sinks reading sinks, which is reported as its own error, and a self-loop.
+    assert_error(
+        &format!("{BASE}[sinks.a]\ntype = \"console\"\ninputs = [\"b\"]\n[sinks.b]\ntype = \"console\"\ninputs = [\"a\"]\n"),
+        "sinks.a.inputs.0",
+        &["`b` is a sink"],
+    );
+}
+
+#[test]
+fn unknown_type_lists_types() {
+    assert_error(
+        &format!("{BASE}[sinks.out]\ntype = \"consol\"\ninputs = [\"app\"]\n"),
+        "skiff.toml:6:1: sinks.out.type",
+        &["unknown type `consol`", "console"],
+    );
+}
+
+#[test]
+fn missing_inputs_is_an_error() {
+    assert_error(
+        &format!("{BASE}[sinks.out]\ntype = \"console\"\n"),
+        "sinks.out",
+        &["missing `inputs`"],
+    );
+}
+
+#[test]
+fn toml_syntax_error_has_position() {
+    assert_error("[sources.app\ntype = 1\n", "skiff.toml:1:", &[]);
+}
+
+#[test]
+fn missing_file_is_clear() {
+    let out = Command::new(bin())
+        .args(["validate", "--config", "/nonexistent/skiff.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("cannot read config file /nonexistent/skiff.toml"));
+}
+
+#[test]
+fn feeding_nothing_is_a_warning() {
+    let (code, _, err) = validate(&format!("{BASE}[sources.unused]\ntype = \"file\"\ninclude = [\"/y\"]\n[sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\n"));
+    assert_eq!(code, 0);
+    assert!(
+        err.contains("warning: [sources.unused] feeds nothing"),
+        "{err}"
+    );
+}
