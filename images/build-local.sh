@@ -200,7 +200,7 @@ echo "skiff:x:$RUN_GID:" >"$ctx/group"
 old_id=$(pm image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
 revision=$(git -C "$repo_root" rev-parse HEAD 2>/dev/null || echo unknown)
 say "building $tag from scratch (podman, vfs, chroot isolation)"
-pm build --isolation=chroot --pull=never \
+pm build --isolation=chroot --pull=never --layers=false \
   --build-arg VERSION="${version#skiff }" \
   --build-arg REVISION="$revision" \
   --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
