@@ -134,3 +134,75 @@ fn once_twice_ships_only_new_lines() {
     let (_, lines, _) = run_once(&config, &[]);
     assert_eq!(lines, numbered("x", 1000, 10));
 }
+
+#[test]
+fn closed_stdout_stops_skiff_with_a_clear_message() {
+    use std::io::{BufRead, BufReader};
+    let env = Env::new();
+    append(&env.logs().join("app.log"), &numbered("x", 0, 200_000));
+    let mut child = std::process::Command::new(bin())
+        .args(["run", "--once", "--config"])
+        .arg(env.console_config("*.log", ""))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    assert_eq!(first.trim_end(), "x 00000000");
+    drop(out); // the reader goes away: skiff's next write gets EPIPE
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("stdout was closed"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_second_signal_exits_at_once() {
+    let env = Env::new();
+    append(&env.logs().join("app.log"), &numbered("x", 0, 200_000));
+    // stdout is a pipe nobody reads: the console sink blocks, so the drain cannot finish.
+    let mut child = std::process::Command::new(bin())
+        .args(["run", "--config"])
+        .arg(env.config(
+            r#"
+data_dir = "{dir}/data"
+shutdown_timeout = "60s"
+[api]
+enabled = false
+[sources.app]
+type = "file"
+include = ["{dir}/logs/*.log"]
+[sinks.out]
+type = "console"
+inputs = ["app"]
+"#,
+        ))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = child.id().to_string();
+    let kill = |sig: &str| {
+        std::process::Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(&pid)
+            .status()
+            .unwrap();
+    };
+    kill("TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first signal starts a drain, which is blocked"
+    );
+    kill("TERM");
+    let exited = wait_until(Duration::from_secs(5), || {
+        child.try_wait().unwrap().is_some()
+    });
+    assert!(exited, "the second signal must exit at once");
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+}
