@@ -206,3 +206,19 @@ inputs = ["app"]
     assert!(exited, "the second signal must exit at once");
     assert_eq!(child.wait().unwrap().code(), Some(130));
 }
+
+#[test]
+fn idle_files_are_closed_and_reopened_when_they_grow() {
+    let env = Env::new();
+    let log = env.logs().join("app.log");
+    append(&log, &numbered("a", 0, 10));
+    let config = env.console_config("*.log", "idle_timeout = \"300ms\"");
+    let skiff = Skiff::start_with_env(&config, &[], &[("SKIFF_LOG", "skiff=debug")]);
+    skiff.wait_for(10, T);
+    skiff.wait_for_log("Closing idle file.", T);
+    append(&log, &numbered("a", 10, 5));
+    skiff.wait_for(15, T);
+    let (code, lines, _) = skiff.terminate(T);
+    assert_eq!(code, 0);
+    assert_eq!(lines, numbered("a", 0, 15));
+}

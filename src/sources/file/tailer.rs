@@ -304,6 +304,10 @@ impl Tailer {
             return false;
         }
         if st.file.is_none() && !reopen_if_grown(st) {
+            if !st.matched {
+                // Closed for idleness, and since rotated away or deleted.
+                self.finish(slot);
+            }
             return false;
         }
         let Some(file) = st.file.as_mut() else {
@@ -364,14 +368,8 @@ impl Tailer {
             return;
         };
         tracing::info!(message = "File was truncated; reading it again from the start.", path = %st.path.display(), position = st.reader.position());
-        // The old entry stays in the checkpoints (detached), so that a copy of the old content
-        // (app.log.1 from copytruncate) is recognised and not shipped twice.
-        if let Some(mut old) = entry_of(st) {
-            old.dev = 0;
-            old.ino = 0;
-            old.id ^= 0x5bd1_e995;
-            self.checkpoints.upsert(old);
-        }
+        // The old content's checkpoint entry stays as it is: it no longer matches this file (its
+        // first bytes changed) but still matches a copy of the old content after a restart.
         self.retired.push_back(Retired {
             prefix_len: st.prefix_len,
             prefix_hash: st.prefix_hash,
