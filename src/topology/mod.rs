@@ -5,6 +5,9 @@
 //! transforms and sinks as tokio tasks. Channels hold at most [`CHANNEL_BATCHES`] batches, so a
 //! slow sink fills them, the source blocks on its send, and the data waits in the file.
 //!
+//! A transform that keeps no state between batches runs as several instances at once (one per
+//! core, up to 4), its output kept in input order ([`parallel`]).
+//!
 //! Shutdown (SIGTERM, the sentinel file, the end of `--once`): sources are told to drain (read
 //! what is written, emit partial lines, close their output); the closing cascades down the graph,
 //! each component flushing as its input closes; sinks confirm what they delivered; sources write
@@ -12,6 +15,7 @@
 //! `shutdown_timeout`, sinks are aborted and sources stop with what was acknowledged.
 
 mod fanout;
+mod parallel;
 
 pub use fanout::{Closed, Fanout};
 
@@ -132,10 +136,23 @@ pub async fn run(
         sinks.spawn(async move { (name, fut.await) });
     }
     let mut transforms: JoinSet<()> = JoinSet::new();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
     for c in &config.transforms {
         let rx = receivers.remove(&c.name).ok_or_else(|| internal(&c.name))?;
-        let t = c.config.build(&c.name);
-        transforms.spawn(run_transform(c.name.clone(), t, rx, fanout_for(&c.name)));
+        if c.config.stateless() && workers > 1 {
+            let instances = (0..workers).map(|_| c.config.build(&c.name)).collect();
+            transforms.spawn(parallel::run(
+                c.name.clone(),
+                instances,
+                rx,
+                fanout_for(&c.name),
+            ));
+        } else {
+            let t = c.config.build(&c.name);
+            transforms.spawn(run_transform(c.name.clone(), t, rx, fanout_for(&c.name)));
+        }
     }
     let mut sources = Vec::new();
     for c in &config.sources {

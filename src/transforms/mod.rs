@@ -18,6 +18,13 @@ pub trait TransformConfig: Debug + Send + Sync {
     fn kind(&self) -> &'static str;
     /// A new instance. `name` is the component's name, for metrics and logs.
     fn build(&self, name: &str) -> Box<dyn Transform>;
+
+    /// True when batches can be processed by several instances at once (the transform keeps no
+    /// state between batches). The topology then runs one instance per core and keeps the
+    /// output in input order.
+    fn stateless(&self) -> bool {
+        false
+    }
 }
 
 /// A running transform.
