@@ -325,7 +325,10 @@ impl Triggers {
         };
         let name = path.file_name().map(|n| n.to_os_string());
         let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            // Reading the file (our own checks included) makes access events: only changes
+            // count, or each check would trigger the next.
             let relevant = match &res {
+                Ok(ev) if matches!(ev.kind, notify::EventKind::Access(_)) => false,
                 Ok(ev) => {
                     ev.paths.iter().any(|p| {
                         p.file_name().is_some_and(|n| {

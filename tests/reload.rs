@@ -215,3 +215,24 @@ fn sighup_reloads_and_new_sinks_take_effect() {
     assert_eq!(skiff.wait_exit(Duration::from_secs(10)).code(), Some(0));
     assert_eq!(skiff.lines(), expected(0, 15));
 }
+
+#[test]
+fn reading_the_config_does_not_trigger_another_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    let path = dir.join("skiff.toml");
+    let text = format!(
+        "{}\n[log]\nlevel = \"info,skiff::reload=debug\"\n",
+        config_text(dir, "text")
+    );
+    std::fs::write(&path, text).unwrap();
+    let mut skiff = Skiff::start(&path, &[], Stdout::Collect);
+    skiff.wait_for_log("Config file unchanged.", Duration::from_secs(10));
+    // Reading the file makes inotify access events; they must not start the next check (that
+    // loop cost CPU every 200 ms on an idle pod). Absence can only be seen by waiting a while.
+    std::thread::sleep(Duration::from_millis(1500));
+    let checks = skiff.log().matches("Config file unchanged.").count();
+    assert_eq!(checks, 1, "{}", skiff.log());
+    assert_eq!(skiff.get("/ready").status, 200);
+}
