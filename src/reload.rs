@@ -155,7 +155,9 @@ pub async fn supervise(
                 r = &mut topo => break r,
                 () = &mut shutdown, if !shutting_down => {
                     shutting_down = true;
-                    // During a reload's drain: let it finish, start nothing new.
+                    // During a reload's drain: let it finish, start nothing new, and let the
+                    // probes see a shutdown.
+                    status.reloading.store(false, Ordering::Release);
                     if let Some(tx) = stop_tx.take() {
                         let _ = tx.send(StopKind::Shutdown);
                     }
