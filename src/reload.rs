@@ -307,6 +307,11 @@ struct Triggers {
 
 impl Triggers {
     fn disabled() -> Triggers {
+        // SIGHUP would end the process by default; a handler, once installed, stays installed
+        // (tokio never restores the default), so it is ignored from here on.
+        drop(tokio::signal::unix::signal(
+            tokio::signal::unix::SignalKind::hangup(),
+        ));
         let (_, events) = mpsc::channel(1);
         Triggers {
             events,
