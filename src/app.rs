@@ -1,13 +1,17 @@
-//! What the binary does, kept out of `main.rs` so it can be tested: logging setup, `run` with
-//! signal handling, and `validate`.
+//! What the binary does, kept out of `main.rs` so it can be tested: logging setup, and `run`:
+//! the API listener, signal handling, and the reloading supervisor.
 
 use std::path::Path;
 use std::sync::Arc;
 
+use thiserror::Error;
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
+use crate::api::{Api, ApiError};
 use crate::config::{self, Config, ConfigError, LogFormat};
-use crate::topology::{self, RunOptions, Status, TopologyError};
+use crate::reload::{self, LoadedConfig};
+use crate::topology::{Status, TopologyError};
 
 /// Sets up skiff's own logs on stderr. `SKIFF_LOG` wins over the config's level.
 pub fn init_logging(level: Option<&str>, format: LogFormat) {
@@ -35,10 +39,40 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-/// Runs the pipeline until SIGTERM / SIGINT (or, with `once`, until every file was read).
-/// A second signal exits at once.
-pub async fn run(config: Config, once: bool) -> Result<(), TopologyError> {
+/// Why `run` failed.
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    Topology(#[from] TopologyError),
+}
+
+impl RunError {
+    /// The process exit code: 2 when the drain timed out (the data that was not delivered is
+    /// read again at the next start), 1 for any other failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Topology(TopologyError::DrainTimeout(_)) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Runs the pipeline until SIGTERM / SIGINT (or, with `once`, until every file was read, or
+/// until the sentinel file appears), reloading it when the config file changes. The API listener
+/// is bound first: a bind failure is an error before anything starts. A second signal exits at
+/// once.
+pub async fn run(loaded: LoadedConfig, once: bool) -> Result<(), RunError> {
     let status = Arc::new(Status::default());
+    let api_stop = CancellationToken::new();
+    let _stop_api = api_stop.clone().drop_guard();
+    if loaded.config.api.enabled {
+        let api = Api::bind(&loaded.config.api, Arc::clone(&status)).await?;
+        tokio::spawn(api.serve(api_stop));
+    } else {
+        tracing::info!(message = "API disabled ([api] enabled = false).");
+    }
     let shutdown = async {
         wait_for_signal().await;
         tokio::spawn(async {
@@ -47,7 +81,8 @@ pub async fn run(config: Config, once: bool) -> Result<(), TopologyError> {
             std::process::exit(130);
         });
     };
-    topology::run(config, RunOptions { once, status }, shutdown).await
+    reload::supervise(loaded, status, once, shutdown).await?;
+    Ok(())
 }
 
 #[cfg(unix)]

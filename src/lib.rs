@@ -39,17 +39,23 @@
 //! - [`codec`]: JSON encoding into reusable buffers.
 //! - [`topology`]: wiring and running the graph; drain on shutdown.
 //! - [`metrics`]: counters and gauges in Prometheus format.
+//! - [`api`]: the HTTP listener: `/health`, `/ready`, `/metrics`.
+//! - [`reload`]: watching the config file and replacing the topology without loss.
+//! - [`ratelimit`]: rate-limited warnings for per-line problems.
 //! - [`app`]: what the binary does: logging setup, `run`, `validate`.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod acks;
+pub mod api;
 pub mod app;
 pub mod codec;
 pub mod config;
 pub mod event;
 pub mod metrics;
+pub mod ratelimit;
+pub mod reload;
 pub mod sinks;
 pub mod sources;
 pub mod topology;

@@ -45,14 +45,18 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("skiff: {e:#}");
-            ExitCode::FAILURE
+            let code = e
+                .downcast_ref::<skiff::app::RunError>()
+                .map_or(1, skiff::app::RunError::exit_code);
+            ExitCode::from(code)
         }
     }
 }
 
 fn run(path: &std::path::Path, once: bool) -> anyhow::Result<()> {
     // Log settings come from the config, so a config error is printed plainly before logging.
-    let config = skiff::config::load(path)?;
+    let loaded = skiff::reload::LoadedConfig::load(path)?;
+    let config = &loaded.config;
     skiff::app::init_logging(config.log.level.as_deref(), config.log.format);
     for w in &config.warnings {
         tracing::warn!(message = "Config warning.", warning = %w);
@@ -62,8 +66,11 @@ fn run(path: &std::path::Path, once: bool) -> anyhow::Result<()> {
         .thread_name("skiff-worker")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(skiff::app::run(config, once))?;
-    Ok(())
+    let result = runtime.block_on(skiff::app::run(loaded, once));
+    // A console writer may still be blocked on a pipe nobody reads (after a drain timeout):
+    // do not wait for it. Checkpoints were written before `run` returned.
+    runtime.shutdown_background();
+    Ok(result?)
 }
 
 fn validate(path: &std::path::Path) -> anyhow::Result<()> {

@@ -4,7 +4,9 @@
 //! `skiff_` prefix, `_total` on counters (added by the encoder), base units (`_bytes`,
 //! `_seconds`). The registry outlives topologies, so a config reload keeps the counts.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -60,6 +62,9 @@ pub struct Metrics {
     pub config_reloads: Counter,
     /// Config reloads refused (invalid config).
     pub config_reload_failures: Counter,
+    /// Per source: when its oldest unacknowledged batch was read. The age gauge is computed from
+    /// it at encode time, so it keeps growing while a stuck source cannot update it.
+    oldest_unacked_since: Mutex<HashMap<Labels, Instant>>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -88,6 +93,7 @@ impl Metrics {
             send_duration_seconds: Family::new_with_constructor(latency_histogram),
             config_reloads: Counter::default(),
             config_reload_failures: Counter::default(),
+            oldest_unacked_since: Mutex::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -189,8 +195,32 @@ impl Metrics {
         Metrics { registry, ..m }
     }
 
-    /// The Prometheus text exposition of every metric.
+    /// Records when the oldest batch of the component `labels` still waiting for its
+    /// acknowledgement was read (`None`: nothing is waiting).
+    pub fn set_oldest_unacked(&self, labels: &Labels, since: Option<Instant>) {
+        let gauge = self.oldest_unacked_age_seconds.get_or_create(labels);
+        gauge.set(since.map_or(0.0, |t| t.elapsed().as_secs_f64()));
+        if let Ok(mut map) = self.oldest_unacked_since.lock() {
+            match since {
+                Some(t) => {
+                    map.insert(labels.clone(), t);
+                }
+                None => {
+                    map.remove(labels);
+                }
+            }
+        }
+    }
+
+    /// The Prometheus text exposition (OpenMetrics 1.0) of every metric.
     pub fn encode(&self) -> String {
+        if let Ok(map) = self.oldest_unacked_since.lock() {
+            for (labels, since) in map.iter() {
+                self.oldest_unacked_age_seconds
+                    .get_or_create(labels)
+                    .set(since.elapsed().as_secs_f64());
+            }
+        }
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = encode(&mut out, &self.registry);
@@ -228,5 +258,26 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("skiff_build_info{version="), "{text}");
+    }
+
+    #[test]
+    fn oldest_unacked_age_grows_at_encode_time() {
+        let m = metrics();
+        let labels = component("age_test");
+        let since = Instant::now() - std::time::Duration::from_secs(5);
+        m.set_oldest_unacked(&labels, Some(since));
+        let text = m.encode();
+        let line = text
+            .lines()
+            .find(|l| {
+                l.starts_with("skiff_source_oldest_unacked_age_seconds{component=\"age_test\"}")
+            })
+            .unwrap();
+        let age: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(age >= 5.0, "{line}");
+        m.set_oldest_unacked(&labels, None);
+        assert!(m
+            .encode()
+            .contains("skiff_source_oldest_unacked_age_seconds{component=\"age_test\"} 0.0"));
     }
 }

@@ -97,7 +97,7 @@ pub struct ApiConfig {
     /// Serve `/health`, `/ready` and `/metrics` (default true).
     #[serde(default = "default_true")]
     pub enabled: bool,
-    /// Address to listen on (default `0.0.0.0:8081`).
+    /// Address to listen on, as `IP:PORT` (default `0.0.0.0:8081`; port 0 picks a free port).
     #[serde(default = "default_api_address")]
     pub address: String,
 }
@@ -267,6 +267,15 @@ fn build(path: &Path, raw: RawConfig) -> Result<Config, Vec<FieldError>> {
         sinks: Vec::new(),
         warnings: Vec::new(),
     };
+    if config.api.enabled && config.api.address.parse::<std::net::SocketAddr>().is_err() {
+        errors.push(FieldError::new(
+            &["api", "address"],
+            format!(
+                "invalid address `{}`: expected IP:PORT, such as 0.0.0.0:8081",
+                config.api.address
+            ),
+        ));
+    }
     if let Some(level) = &config.log.level {
         if tracing_subscriber::EnvFilter::try_new(level).is_err() {
             errors.push(FieldError::new(

@@ -4,9 +4,13 @@
 //!
 //! Writing runs on a blocking thread: stdout may be a pipe that blocks, and a blocked write must
 //! hold back the pipeline (backpressure), not a runtime worker. A batch is confirmed after its
-//! bytes were written and flushed.
+//! bytes were written and flushed. The sink's input is received by an async task that hands
+//! batches to the writer one at a time: when the drain deadline passes and the topology aborts
+//! the sink, that task and the input go away at once, releasing the sources even while the writer
+//! stays blocked on a pipe nobody reads.
 
 use std::io::{ErrorKind, Write};
+use std::time::Instant;
 
 use serde::Deserialize;
 use tokio::sync::mpsc;
@@ -65,10 +69,22 @@ impl SinkConfig for ConsoleConfig {
     ) -> Result<SinkFuture, SinkError> {
         let config = self.clone();
         Ok(Box::pin(async move {
-            tokio::task::spawn_blocking(move || write_loop(&config, &ctx, input))
+            let (tx, rx) = mpsc::channel(1);
+            let writer = tokio::task::spawn_blocking(move || write_loop(&config, &ctx, rx));
+            forward(input, tx).await;
+            writer
                 .await
                 .map_err(|e| SinkError::Other(format!("console writer failed: {e}")))?
         }))
+    }
+}
+
+/// Passes batches to the writer thread until the input closes or the writer is gone.
+async fn forward(mut input: mpsc::Receiver<Batch>, tx: mpsc::Sender<Batch>) {
+    while let Some(batch) = input.recv().await {
+        if tx.send(batch).await.is_err() {
+            return;
+        }
     }
 }
 
@@ -93,6 +109,7 @@ fn write_loop(
         }
         let n = batch.len() as u64;
         m.events_in.get_or_create(&labels).inc_by(n);
+        let started = Instant::now();
         if let Err(e) = out.write_all(&buf).and_then(|()| out.flush()) {
             return Err(if e.kind() == ErrorKind::BrokenPipe {
                 SinkError::BrokenPipe
@@ -100,6 +117,9 @@ fn write_loop(
                 SinkError::Io(e)
             });
         }
+        m.send_duration_seconds
+            .get_or_create(&labels)
+            .observe(started.elapsed().as_secs_f64());
         m.events_out.get_or_create(&labels).inc_by(n);
         batch.confirm();
     }

@@ -26,6 +26,9 @@ pub enum Signal {
     Ack(AckResult),
     /// Stop discovering, read what is written to the end, deliver it, then stop.
     Drain,
+    /// Like `Drain`, for a config reload: a line not yet ended stays in its file (and out of the
+    /// checkpoint) for the next topology to read whole.
+    DrainForReload,
     /// Stop now: persist what was acknowledged and return.
     Stop,
 }
@@ -46,6 +49,9 @@ pub struct SourceContext {
     pub out: Fanout,
     /// Read every file to its end, deliver, then stop (`skiff run --once`).
     pub once: bool,
+    /// Started by a config reload: resume every file from its checkpoint; `read_from = "end"`
+    /// does not apply (files unknown now appeared during the reload).
+    pub resumed: bool,
     /// The sending side of the source's own signal channel (for wake-ups and acknowledgements).
     pub signal_tx: mpsc::Sender<Signal>,
     /// The receiving side.

@@ -13,6 +13,10 @@
 //! each component flushing as its input closes; sinks confirm what they delivered; sources write
 //! their last checkpoint once every batch is resolved. If that takes longer than
 //! `shutdown_timeout`, sinks are aborted and sources stop with what was acknowledged.
+//!
+//! A config reload ([`crate::reload`]) drains the same way ([`StopKind::Reload`]), except that
+//! lines not yet ended stay in the files; [`Running::wait`] returns only once every source thread
+//! has returned, so the next topology's sources load complete checkpoints.
 
 mod fanout;
 mod parallel;
@@ -52,7 +56,7 @@ pub enum TopologyError {
     DrainTimeout(Duration),
 }
 
-/// The pipeline's state, for probes.
+/// The pipeline's state, for probes. One per process: it outlives topologies across reloads.
 #[derive(Debug, Default)]
 pub struct Status {
     /// The topology is built and running.
@@ -63,6 +67,28 @@ pub struct Status {
     pub draining: AtomicBool,
     /// A component died.
     pub failed: AtomicBool,
+    /// A config reload is replacing the topology: its drain is not a shutdown.
+    pub reloading: AtomicBool,
+}
+
+impl Status {
+    /// Liveness: false once a component died.
+    pub fn is_healthy(&self) -> bool {
+        !self.failed.load(Ordering::Acquire)
+    }
+
+    /// Readiness: the pipeline started and is not draining for shutdown. A reload in progress
+    /// (its old topology draining, its new one starting) stays ready.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+            && self.is_healthy()
+            && (!self.is_draining() || self.reloading.load(Ordering::Acquire))
+    }
+
+    /// A drain (for shutdown or reload) is under way.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
+    }
 }
 
 /// How to run.
@@ -72,10 +98,23 @@ pub struct RunOptions {
     pub once: bool,
     /// Shared state for probes.
     pub status: Arc<Status>,
+    /// This topology replaces another one in the same process (a reload): sources resume from
+    /// checkpoints and never start a file at its end.
+    pub resumed: bool,
+}
+
+/// Why a running topology is asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopKind {
+    /// Shutdown: drain everything, including lines not yet ended.
+    Shutdown,
+    /// Config reload: drain what is complete; unfinished lines stay in the files for the next
+    /// topology, which resumes from the checkpoints.
+    Reload,
 }
 
 enum Ended {
-    Shutdown,
+    Stop(StopKind),
     SourcesDone,
     Sentinel(PathBuf),
     Failed(TopologyError),
@@ -88,6 +127,29 @@ pub async fn run(
     opts: RunOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), TopologyError> {
+    start(config, opts)
+        .await?
+        .wait(async {
+            shutdown.await;
+            StopKind::Shutdown
+        })
+        .await
+}
+
+/// A started topology; [`Running::wait`] runs it to its end.
+pub struct Running {
+    opts: RunOptions,
+    shutdown_timeout: Duration,
+    exit_on_file: Option<PathBuf>,
+    abort: CancellationToken,
+    signal_txs: Vec<std::sync::mpsc::Sender<Signal>>,
+    source_threads: JoinSet<()>,
+    sinks: JoinSet<(String, Result<(), SinkError>)>,
+    transforms: JoinSet<()>,
+}
+
+/// Builds the graph of `config` and starts every component. On error nothing is left running.
+pub async fn start(config: Config, opts: RunOptions) -> Result<Running, TopologyError> {
     let mut senders: HashMap<String, mpsc::Sender<Batch>> = HashMap::new();
     let mut receivers: HashMap<String, mpsc::Receiver<Batch>> = HashMap::new();
     for name in config
@@ -154,7 +216,8 @@ pub async fn run(
             transforms.spawn(run_transform(c.name.clone(), t, rx, fanout_for(&c.name)));
         }
     }
-    let mut sources = Vec::new();
+    let mut signal_txs = Vec::new();
+    let mut handles = Vec::new();
     for c in &config.sources {
         let (signal_tx, signals) = std::sync::mpsc::channel();
         let ctx = SourceContext {
@@ -162,113 +225,159 @@ pub async fn run(
             data_dir: config.data_dir.clone(),
             out: fanout_for(&c.name),
             once: opts.once,
+            resumed: opts.resumed,
             signal_tx: signal_tx.clone(),
             signals,
         };
-        let handle = c.config.start(ctx)?;
-        sources.push((signal_tx, handle));
+        match c.config.start(ctx) {
+            Ok(handle) => {
+                signal_txs.push(signal_tx);
+                handles.push(handle);
+            }
+            Err(e) => {
+                // Sources already started must be gone before anything reuses their checkpoints.
+                for tx in &signal_txs {
+                    let _ = tx.send(Signal::Stop);
+                }
+                drop((sinks, transforms));
+                let _ = tokio::task::spawn_blocking(move || {
+                    for h in handles {
+                        let _ = h.join();
+                    }
+                })
+                .await;
+                return Err(e.into());
+            }
+        }
     }
     // Only producers hold senders now: channels close as producers finish.
     drop(senders);
+    opts.status.draining.store(false, Ordering::Release);
     opts.status.running.store(true, Ordering::Release);
     opts.status.ready.store(true, Ordering::Release);
 
-    let signal_txs: Vec<_> = sources.iter().map(|(tx, _)| tx.clone()).collect();
     let mut source_threads = JoinSet::new();
-    for (_, handle) in sources {
+    for handle in handles {
         source_threads.spawn_blocking(move || {
             let _ = handle.join();
         });
     }
-
-    let ended = wait_for_end(&config, &opts, shutdown, &mut source_threads, &mut sinks).await;
-    opts.status.draining.store(true, Ordering::Release);
-    let mut result = Ok(());
-    match ended {
-        Ended::Shutdown => {
-            tracing::info!(message = "Shutting down: draining the pipeline.", timeout = ?config.shutdown_timeout)
-        }
-        Ended::Sentinel(p) => {
-            tracing::info!(message = "Sentinel file found: draining the pipeline, then exiting.", path = %p.display())
-        }
-        Ended::SourcesDone => {}
-        Ended::Failed(e) => {
-            tracing::error!(message = "A component failed; stopping.", error = %e);
-            opts.status.failed.store(true, Ordering::Release);
-            result = Err(e);
-        }
-    }
-    for tx in &signal_txs {
-        let _ = tx.send(Signal::Drain);
-    }
-    let drained = tokio::time::timeout(config.shutdown_timeout, async {
-        while source_threads.join_next().await.is_some() {}
-        while let Some(r) = sinks.join_next().await {
-            if let Ok((name, Err(source))) = r {
-                tracing::error!(message = "Sink failed while draining.", sink = %name, error = %source);
-            }
-        }
-        while transforms.join_next().await.is_some() {}
+    Ok(Running {
+        opts,
+        shutdown_timeout: config.shutdown_timeout,
+        exit_on_file: config.exit_on_file.clone(),
+        abort,
+        signal_txs,
+        source_threads,
+        sinks,
+        transforms,
     })
-    .await;
-    if drained.is_err() {
-        tracing::warn!(
-            message = "Drain took longer than shutdown_timeout; stopping with what was delivered."
-        );
-        abort.cancel();
-        for tx in &signal_txs {
-            let _ = tx.send(Signal::Stop);
-        }
-        sinks.abort_all();
-        transforms.abort_all();
-        // Sources write their last checkpoint and return promptly once told to stop.
-        while source_threads.join_next().await.is_some() {}
-        if result.is_ok() {
-            result = Err(TopologyError::DrainTimeout(config.shutdown_timeout));
-        }
-    }
-    opts.status.running.store(false, Ordering::Release);
-    result
 }
 
-async fn wait_for_end(
-    config: &Config,
-    opts: &RunOptions,
-    shutdown: impl Future<Output = ()>,
-    source_threads: &mut JoinSet<()>,
-    sinks: &mut JoinSet<(String, Result<(), SinkError>)>,
-) -> Ended {
-    let sentinel = config.exit_on_file.clone();
-    let watch_sentinel = async move {
-        let Some(path) = sentinel else {
-            return std::future::pending().await;
-        };
-        loop {
-            if path.exists() {
-                return path;
+impl Running {
+    /// Runs until `stop` resolves (or the sentinel file appears, or with `once` every file was
+    /// read, or a component fails), then drains within `shutdown_timeout`. When this returns,
+    /// every source thread has returned and written its last checkpoint.
+    pub async fn wait(mut self, stop: impl Future<Output = StopKind>) -> Result<(), TopologyError> {
+        let ended = self.wait_for_end(stop).await;
+        let status = &self.opts.status;
+        status.draining.store(true, Ordering::Release);
+        let mut result = Ok(());
+        let mut for_reload = false;
+        match ended {
+            Ended::Stop(StopKind::Shutdown) => {
+                tracing::info!(message = "Shutting down: draining the pipeline.", timeout = ?self.shutdown_timeout)
             }
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            Ended::Stop(StopKind::Reload) => {
+                tracing::info!(message = "Reloading: draining the current pipeline.", timeout = ?self.shutdown_timeout);
+                for_reload = true;
+            }
+            Ended::Sentinel(p) => {
+                tracing::info!(message = "Sentinel file found: draining the pipeline, then exiting.", path = %p.display())
+            }
+            Ended::SourcesDone => {}
+            Ended::Failed(e) => {
+                tracing::error!(message = "A component failed; stopping.", error = %e);
+                status.failed.store(true, Ordering::Release);
+                result = Err(e);
+            }
         }
-    };
-    tokio::pin!(shutdown);
-    tokio::pin!(watch_sentinel);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => return Ended::Shutdown,
-            path = &mut watch_sentinel => return Ended::Sentinel(path),
-            Some(r) = sinks.join_next() => match r {
-                Ok((name, Err(source))) => return Ended::Failed(TopologyError::Sink { name, source }),
-                Ok((name, Ok(()))) => tracing::debug!(message = "Sink finished.", sink = %name),
-                Err(e) => return Ended::Failed(TopologyError::Sink { name: "?".into(), source: SinkError::Other(e.to_string()) }),
-            },
-            Some(_) = source_threads.join_next(), if opts.once => {
-                if source_threads.is_empty() {
-                    return Ended::SourcesDone;
+        for tx in &self.signal_txs {
+            let _ = tx.send(if for_reload {
+                Signal::DrainForReload
+            } else {
+                Signal::Drain
+            });
+        }
+        let drained = tokio::time::timeout(self.shutdown_timeout, async {
+            while self.source_threads.join_next().await.is_some() {}
+            while let Some(r) = self.sinks.join_next().await {
+                if let Ok((name, Err(source))) = r {
+                    tracing::error!(message = "Sink failed while draining.", sink = %name, error = %source);
+                }
+            }
+            while self.transforms.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                message =
+                    "Drain took longer than shutdown_timeout; stopping with what was delivered."
+            );
+            self.abort.cancel();
+            for tx in &self.signal_txs {
+                let _ = tx.send(Signal::Stop);
+            }
+            self.sinks.abort_all();
+            self.transforms.abort_all();
+            // Sources write their last checkpoint and return promptly once told to stop (their
+            // blocked sends fail as the aborted consumers drop their inputs).
+            while self.source_threads.join_next().await.is_some() {}
+            if result.is_ok() {
+                result = Err(TopologyError::DrainTimeout(self.shutdown_timeout));
+            }
+        }
+        status.running.store(false, Ordering::Release);
+        result
+    }
+
+    async fn wait_for_end(&mut self, stop: impl Future<Output = StopKind>) -> Ended {
+        let sentinel = self.exit_on_file.clone();
+        let watch_sentinel = async move {
+            let Some(path) = sentinel else {
+                return std::future::pending().await;
+            };
+            loop {
+                if path.exists() {
+                    return path;
+                }
+                tokio::time::sleep(SENTINEL_POLL).await;
+            }
+        };
+        let once = self.opts.once;
+        tokio::pin!(stop);
+        tokio::pin!(watch_sentinel);
+        loop {
+            tokio::select! {
+                kind = &mut stop => return Ended::Stop(kind),
+                path = &mut watch_sentinel => return Ended::Sentinel(path),
+                Some(r) = self.sinks.join_next() => match r {
+                    Ok((name, Err(source))) => return Ended::Failed(TopologyError::Sink { name, source }),
+                    Ok((name, Ok(()))) => tracing::debug!(message = "Sink finished.", sink = %name),
+                    Err(e) => return Ended::Failed(TopologyError::Sink { name: "?".into(), source: SinkError::Other(e.to_string()) }),
+                },
+                Some(_) = self.source_threads.join_next(), if once => {
+                    if self.source_threads.is_empty() {
+                        return Ended::SourcesDone;
+                    }
                 }
             }
         }
     }
 }
+
+/// How often the sentinel file (`exit_on_file`) is looked for.
+pub const SENTINEL_POLL: Duration = Duration::from_millis(500);
 
 fn internal(name: &str) -> TopologyError {
     TopologyError::Sink {

@@ -71,6 +71,13 @@ impl Discovery {
             let wake_queued = Arc::clone(&wake_queued);
             let tx = Mutex::new(signal_tx);
             notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+                // Opening or reading a file (our own scans and reads too) brings no new data.
+                if res
+                    .as_ref()
+                    .is_ok_and(|ev| matches!(ev.kind, EventKind::Access(_)))
+                {
+                    return;
+                }
                 let structural = match &res {
                     Ok(ev) => matches!(
                         ev.kind,

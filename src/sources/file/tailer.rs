@@ -31,6 +31,7 @@ use super::{FileSourceConfig, ReadFrom};
 use crate::acks::{AckSink, AckToken, AckTracker};
 use crate::event::{Batch, Origin, Payload};
 use crate::metrics::{component, component_with, metrics, Labels};
+use crate::ratelimit::RateLimitedLog;
 use crate::sources::{Signal, SourceContext};
 use crate::topology::Fanout;
 
@@ -57,6 +58,8 @@ struct Tracked {
     last_data: Instant,
     /// Batches out: (seq, events, sent at).
     inflight: VecDeque<(u64, u64, Instant)>,
+    /// The file's size when last looked at (for the lag gauge).
+    size: u64,
     /// Closed for good: waiting only for acknowledgements.
     finished: bool,
     warned_long: bool,
@@ -89,6 +92,8 @@ pub struct Tailer {
     next_slot: u64,
     file_key: Option<Bytes>,
     draining: bool,
+    /// Draining for a config reload: unfinished lines stay in their files.
+    keep_partial: bool,
     stopping: bool,
     dirty: bool,
     last_scan: Option<Instant>,
@@ -96,6 +101,9 @@ pub struct Tailer {
     first_scan_done: bool,
     labels: Labels,
     checkpoint_failing: bool,
+    /// The oldest-unacknowledged time last published to the metrics.
+    published_oldest: Option<Instant>,
+    utf8_log: RateLimitedLog,
 }
 
 impl Tailer {
@@ -106,6 +114,7 @@ impl Tailer {
             data_dir,
             out,
             once,
+            resumed,
             signal_tx,
             signals,
         } = ctx;
@@ -133,12 +142,16 @@ impl Tailer {
             next_slot: 0,
             file_key,
             draining: once,
+            keep_partial: false,
             stopping: false,
             dirty: false,
             last_scan: None,
             last_checkpoint: Instant::now(),
-            first_scan_done: false,
+            // After a reload every file is resumed, never started at its end.
+            first_scan_done: resumed,
             checkpoint_failing: false,
+            published_oldest: None,
+            utf8_log: RateLimitedLog::default(),
             config,
         })
     }
@@ -167,6 +180,7 @@ impl Tailer {
                 break;
             }
             self.maybe_checkpoint(false);
+            self.log_summaries();
             if !progress {
                 let wait = self.wait_time();
                 self.handle_signals(wait);
@@ -182,6 +196,10 @@ impl Tailer {
         self.maybe_checkpoint(true);
         let m = metrics();
         m.files_watched.get_or_create(&self.labels).set(0);
+        m.set_oldest_unacked(&self.labels, None);
+        for st in self.files.values() {
+            m.file_lag_bytes.remove(&file_labels(&self.name, &st.path));
+        }
         tracing::info!(message = "Source stopped.", source = %self.name, unacknowledged_batches = self.pending());
     }
 
@@ -222,6 +240,10 @@ impl Tailer {
                     self.discovery.stop_watching();
                 }
             }
+            Signal::DrainForReload => {
+                self.keep_partial = true;
+                self.handle(Signal::Drain);
+            }
             Signal::Stop => self.stopping = true,
         }
     }
@@ -245,6 +267,7 @@ impl Tailer {
             if let Some(e) = entry {
                 self.checkpoints.upsert(e);
             }
+            publish_lag(&self.name, st);
         }
         if st.finished && st.tracker.pending() == 0 {
             self.remove(slot);
@@ -259,7 +282,7 @@ impl Tailer {
         }
     }
 
-    fn update_gauges(&self) {
+    fn update_gauges(&mut self) {
         let m = metrics();
         let open = self.files.values().filter(|f| !f.finished).count();
         m.files_watched.get_or_create(&self.labels).set(open as i64);
@@ -276,9 +299,17 @@ impl Tailer {
             .values()
             .filter_map(|f| f.inflight.front().map(|(_, _, t)| *t))
             .min();
-        m.oldest_unacked_age_seconds
-            .get_or_create(&self.labels)
-            .set(oldest.map_or(0.0, |t| t.elapsed().as_secs_f64()));
+        if oldest != self.published_oldest {
+            self.published_oldest = oldest;
+            m.set_oldest_unacked(&self.labels, oldest);
+        }
+    }
+
+    /// Logs what rate-limited warnings held back, once their interval is over.
+    fn log_summaries(&mut self) {
+        if let Some(suppressed) = self.utf8_log.summary_due(Instant::now()) {
+            tracing::warn!(message = "More lines with invalid UTF-8 were replaced.", source = %self.name, lines = suppressed);
+        }
     }
 
     /// One round: at most one read per open file.
@@ -325,6 +356,7 @@ impl Tailer {
             self.truncated(slot);
             return true;
         }
+        st.size = meta.len();
         let before = st.reader.position();
         let outcome = st.reader.read_from(file);
         match outcome {
@@ -388,6 +420,8 @@ impl Tailer {
         st.tracker.reset(0);
         st.prefix_len = 0;
         st.prefix_hash = hash_bytes(b"");
+        st.size = 0;
+        publish_lag(&self.name, st);
         if let Some(f) = st.file.as_mut() {
             let _ = f.seek(SeekFrom::Start(0));
         }
@@ -409,8 +443,15 @@ impl Tailer {
                 return;
             };
             let Some(file) = st.file.as_mut() else { break };
+            let before = st.reader.position();
             match st.reader.read_from(file) {
                 Ok(ReadOutcome::Data(rb)) => {
+                    let read = st.reader.position().saturating_sub(before);
+                    st.size = st.size.max(st.reader.position());
+                    metrics()
+                        .bytes_read
+                        .get_or_create(&self.labels)
+                        .inc_by(read);
                     if !rb.lines.is_empty() {
                         self.emit(slot, rb, false);
                     }
@@ -421,7 +462,15 @@ impl Tailer {
         let Some(st) = self.files.get_mut(&slot) else {
             return;
         };
-        let tail = st.reader.flush_partial().unwrap_or_else(|| ReadBatch {
+        // For a reload, a line not yet ended stays in the file when the next topology will find
+        // the file again; otherwise (shutdown, or a file deleted or rotated away) it leaves now.
+        let keep = self.keep_partial && st.matched && still_there(st);
+        let partial = if keep {
+            None
+        } else {
+            st.reader.flush_partial()
+        };
+        let tail = partial.unwrap_or_else(|| ReadBatch {
             end_offset: st.reader.emitted_offset(),
             ..ReadBatch::default()
         });
@@ -469,6 +518,9 @@ impl Tailer {
             m.line_problems
                 .get_or_create(&component_with(&self.name, "reason", "invalid_utf8"))
                 .inc_by(rb.invalid_utf8);
+            if let Some(suppressed) = self.utf8_log.hit(Instant::now(), rb.invalid_utf8) {
+                tracing::warn!(message = "Lines with invalid UTF-8 were replaced lossily (rate-limited).", path = %st.path.display(), lines = rb.invalid_utf8, suppressed);
+            }
         }
         let n = rb.lines.len() as u64;
         let seq = st.tracker.next_seq();
@@ -483,9 +535,15 @@ impl Tailer {
             acks: vec![token],
         };
         m.events_out.get_or_create(&self.labels).inc_by(n);
-        m.file_lag_bytes
-            .get_or_create(&file_labels(&self.name, &st.path))
-            .set(st.reader.position().saturating_sub(st.tracker.acked()) as i64);
+        publish_lag(&self.name, st);
+        m.events_unacked
+            .get_or_create(&self.labels)
+            .inc_by(n as i64);
+        if self.published_oldest.is_none() {
+            // Nothing else is waiting: this batch is now the oldest.
+            self.published_oldest = st.inflight.front().map(|(_, _, t)| *t);
+            m.set_oldest_unacked(&self.labels, self.published_oldest);
+        }
         if out.blocking_send(batch).is_err() {
             tracing::warn!(message = "Downstream is gone; the source stops.", source = %self.name);
             self.out = None;
@@ -521,9 +579,17 @@ impl Tailer {
                 .find(|s| s.dev == f.dev && s.ino == f.ino && !s.finished)
             {
                 st.matched = true;
+                if st.size != f.size {
+                    st.size = f.size;
+                    publish_lag(&self.name, st);
+                }
                 if st.path != f.path {
                     tracing::debug!(message = "File renamed.", from = %st.path.display(), to = %f.path.display());
+                    metrics()
+                        .file_lag_bytes
+                        .remove(&file_labels(&self.name, &st.path));
                     st.path = f.path;
+                    publish_lag(&self.name, st);
                 }
                 continue;
             }
@@ -607,6 +673,7 @@ impl Tailer {
             matched: true,
             last_data: Instant::now(),
             inflight: VecDeque::new(),
+            size: f.size,
             finished: false,
             warned_long: false,
         };
@@ -742,6 +809,20 @@ fn reopen_if_grown(st: &mut Tracked) -> bool {
         }
         Err(_) => false,
     }
+}
+
+/// True if the file is still at its path (a reload's next topology will find it there).
+fn still_there(st: &Tracked) -> bool {
+    std::fs::metadata(&st.path).is_ok_and(|m| m.dev() == st.dev && m.ino() == st.ino)
+}
+
+/// Sets the file's lag gauge: bytes in the file (as far as known) not yet acknowledged.
+fn publish_lag(source: &str, st: &Tracked) {
+    let end = st.size.max(st.reader.position());
+    metrics()
+        .file_lag_bytes
+        .get_or_create(&file_labels(source, &st.path))
+        .set(end.saturating_sub(st.tracker.acked()) as i64);
 }
 
 fn file_labels(source: &str, path: &std::path::Path) -> Labels {

@@ -1,0 +1,169 @@
+//! The API over real HTTP: probes through start, steady state and drain; `/metrics` parsed by a
+//! Prometheus text parser; a port already taken is a clear startup error.
+
+mod ops_support;
+
+use std::time::Duration;
+
+use ops_support::{append_lines, write_config, Skiff, Stdout, LINE_LEN};
+
+fn config(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
+    let text = format!(
+        r#"
+data_dir = "{dir}/data"
+shutdown_timeout = "5s"
+{extra}
+
+[api]
+address = "127.0.0.1:0"
+
+[sources.app]
+type = "file"
+include = ["{dir}/logs/*.log"]
+
+[sinks.out]
+type = "console"
+inputs = ["app"]
+encoding = "text"
+"#,
+        dir = dir.display()
+    );
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    write_config(&dir.join("skiff.toml"), &text)
+}
+
+#[test]
+fn probes_and_metrics_follow_the_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let log = dir.path().join("logs/app.log");
+    let file = log.to_str().unwrap();
+    append_lines(&log, 0, 1000);
+    let mut skiff = Skiff::start(&cfg, &[], Stdout::Collect);
+
+    ops_support::wait_until(Duration::from_secs(10), || {
+        skiff.get("/ready").status == 200
+    })
+    .unwrap();
+    let health = skiff.get("/health");
+    assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
+    skiff.wait_for_lines(1000, Duration::from_secs(10));
+
+    // Counters equal what went through; lag is back to 0 once delivered.
+    skiff.wait_for_metric(
+        "skiff_file_lag_bytes",
+        &[("component", "app"), ("file", file)],
+        0.0,
+    );
+    let m = skiff.scrape();
+    let get = |name: &str, component: &str| m.get(name, &[("component", component)]);
+    assert_eq!(
+        get("skiff_component_sent_events_total", "app"),
+        Some(1000.0)
+    );
+    assert_eq!(
+        get("skiff_component_received_events_total", "out"),
+        Some(1000.0)
+    );
+    assert_eq!(
+        get("skiff_component_sent_events_total", "out"),
+        Some(1000.0)
+    );
+    assert_eq!(
+        get("skiff_source_read_bytes_total", "app"),
+        Some((1000 * LINE_LEN) as f64)
+    );
+    assert_eq!(get("skiff_files_watched", "app"), Some(1.0));
+    assert_eq!(get("skiff_source_unacked_events", "app"), Some(0.0));
+    assert_eq!(
+        get("skiff_source_oldest_unacked_age_seconds", "app"),
+        Some(0.0)
+    );
+    assert!(get("skiff_sink_send_duration_seconds_count", "out").unwrap() >= 1.0);
+    assert_eq!(m.get("skiff_config_reloads_total", &[]), Some(0.0));
+    assert_eq!(m.get("skiff_config_reload_failures_total", &[]), Some(0.0));
+    assert_eq!(
+        m.get(
+            "skiff_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
+        Some(1.0)
+    );
+    skiff.wait_for_metric_where(
+        "skiff_checkpoint_writes_total",
+        &[("component", "app")],
+        |v| v >= 1.0,
+    );
+    let res = skiff.get("/metrics");
+    assert!(
+        res.header("content-type")
+            .is_some_and(|c| c.starts_with("application/openmetrics-text; version=1.0.0")),
+        "{:?}",
+        res.headers
+    );
+    assert!(res.body.ends_with("# EOF\n"), "OpenMetrics ends with # EOF");
+
+    // Steady state: more lines, the same story.
+    append_lines(&log, 1000, 500);
+    skiff.wait_for_lines(1500, Duration::from_secs(10));
+    skiff.wait_for_metric(
+        "skiff_component_sent_events_total",
+        &[("component", "out")],
+        1500.0,
+    );
+    skiff.wait_for_metric(
+        "skiff_file_lag_bytes",
+        &[("component", "app"), ("file", file)],
+        0.0,
+    );
+    assert_eq!(skiff.get("/ready").status, 200);
+    assert_eq!(skiff.get("/nope").status, 404);
+
+    skiff.signal("TERM");
+    let status = skiff.wait_exit(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{}", skiff.log());
+    assert_eq!(skiff.lines(), ops_support::expected(0, 1500));
+}
+
+#[test]
+fn a_taken_port_is_a_startup_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let cfg = config(dir.path(), "");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("127.0.0.1:0", &addr);
+    std::fs::write(&cfg, text).unwrap();
+    let mut skiff = Skiff::start(&cfg, &[], Stdout::Collect);
+    let status = skiff.wait_exit(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(1));
+    let log = skiff.log();
+    assert!(
+        log.contains(&format!(
+            "cannot listen on {addr} for the API ([api] address)"
+        )),
+        "{log}"
+    );
+    assert!(
+        !log.contains("Source started."),
+        "nothing starts before the API is bound: {log}"
+    );
+}
+
+#[test]
+fn disabled_api_serves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("address = \"127.0.0.1:0\"", "enabled = false");
+    std::fs::write(&cfg, text).unwrap();
+    append_lines(&dir.path().join("logs/app.log"), 0, 3);
+    let mut skiff = Skiff::start(&cfg, &["--once"], Stdout::Collect);
+    assert_eq!(skiff.wait_exit(Duration::from_secs(10)).code(), Some(0));
+    let log = skiff.log();
+    assert!(log.contains("API disabled"), "{log}");
+    assert!(!log.contains("API listening."), "{log}");
+    assert_eq!(skiff.lines(), ops_support::expected(0, 3));
+}
