@@ -65,6 +65,7 @@ fn a_stuck_sink_bounds_events_in_flight() {
     let opts = RunOptions {
         once: false,
         status,
+        resumed: false,
     };
     let handle = rt.spawn(topology::run(config, opts, async {
         let _ = stop_rx.await;

@@ -50,8 +50,11 @@ struct Tracked {
     /// Id inherited from a checkpoint, if any.
     known_id: Option<u64>,
     tracker: AckTracker,
-    prefix_len: u64,
-    prefix_hash: u64,
+    /// The file's first bytes, up to `fingerprint_bytes` (what identifies it).
+    head: Vec<u8>,
+    /// Set while it is not known yet whether this file is new or a copy still being written
+    /// of a file skiff knows: when it was found. Nothing is read until that is decided.
+    undecided: Option<Instant>,
     /// Still matched by the latest scan.
     matched: bool,
     /// Last time data was read (or the file was opened).
@@ -68,8 +71,8 @@ struct Tracked {
 /// What is left of a file's identity after it was truncated: a copy of its old content
 /// (copytruncate's `app.log.1`) continues from here.
 struct Retired {
-    prefix_len: u64,
-    prefix_hash: u64,
+    /// The old content's first bytes.
+    head: Vec<u8>,
     file_id: Option<u64>,
     /// Everything before this offset was read (and is delivered or on its way).
     offset: u64,
@@ -328,6 +331,14 @@ impl Tailer {
 
     /// Reads once from one file; true if data was found.
     fn poll_file(&mut self, slot: u64) -> bool {
+        if self
+            .files
+            .get(&slot)
+            .is_some_and(|st| st.undecided.is_some())
+            && !self.decide(slot)
+        {
+            return false;
+        }
         let Some(st) = self.files.get_mut(&slot) else {
             return false;
         };
@@ -403,8 +414,7 @@ impl Tailer {
         // The old content's checkpoint entry stays as it is: it no longer matches this file (its
         // first bytes changed) but still matches a copy of the old content after a restart.
         self.retired.push_back(Retired {
-            prefix_len: st.prefix_len,
-            prefix_hash: st.prefix_hash,
+            head: std::mem::take(&mut st.head),
             file_id: st.origin.as_ref().map(|o| o.file_id).or(st.known_id),
             offset: st.reader.emitted_offset(),
         });
@@ -418,8 +428,6 @@ impl Tailer {
         st.origin = None;
         st.reader.reset(0);
         st.tracker.reset(0);
-        st.prefix_len = 0;
-        st.prefix_hash = hash_bytes(b"");
         st.size = 0;
         publish_lag(&self.name, st);
         if let Some(f) = st.file.as_mut() {
@@ -431,6 +439,19 @@ impl Tailer {
 
     /// Reads what is left, emits the partial line, and closes the file for good.
     fn finish(&mut self, slot: u64) {
+        if self
+            .files
+            .get(&slot)
+            .is_some_and(|st| st.undecided.is_some())
+        {
+            let draining = std::mem::replace(&mut self.draining, true);
+            let decided = self.decide(slot);
+            self.draining = draining;
+            if !decided {
+                self.files.remove(&slot);
+                return;
+            }
+        }
         let Some(st) = self.files.get_mut(&slot) else {
             return;
         };
@@ -600,7 +621,7 @@ impl Tailer {
     }
 
     fn open(&mut self, f: Found) {
-        let mut file = match File::open(&f.path) {
+        let file = match File::open(&f.path) {
             Ok(file) => file,
             Err(e) => {
                 if self.discovery.warn_once(&f.path) {
@@ -610,66 +631,24 @@ impl Tailer {
             }
         };
         self.discovery.clear_warning(&f.path);
-        let fp = self.config.fingerprint_bytes.as_usize();
-        let head = read_head(&file, fp);
-        let same_start = |len: u64, hash: u64| {
-            len as usize >= fp
-                && len as usize <= head.len()
-                && hash_bytes(&head[..len as usize]) == hash
-        };
-        if self
-            .files
-            .values()
-            .any(|s| !s.finished && same_start(s.prefix_len, s.prefix_hash))
-        {
-            // A copy of a file being read (copytruncate's copy before the truncation was seen,
-            // or a backup copy): the same data; left alone while the original is followed.
-            return;
-        }
-        let retired = self
-            .retired
-            .iter()
-            .position(|r| same_start(r.prefix_len, r.prefix_hash));
-        let from_checkpoint = || match self.checkpoints.find(f.dev, f.ino, &head, fp) {
-            Some(e) if e.offset <= f.size => (e.offset, Some(e.id)),
-            Some(e) => {
-                tracing::info!(message = "File is shorter than its checkpoint; reading it from the start.", path = %f.path.display(), checkpoint = e.offset, size = f.size);
-                (0, None)
-            }
-            None if self.config.read_from == ReadFrom::End && !self.first_scan_done => {
-                (f.size, None)
-            }
-            None => (0, None),
-        };
-        let (offset, known_id) = match retired.and_then(|i| self.retired.remove(i)) {
-            Some(r) => {
-                tracing::info!(message = "Found a copy of a truncated file; reading what was not read yet.", path = %f.path.display(), offset = r.offset);
-                (r.offset.min(f.size), r.file_id)
-            }
-            None => from_checkpoint(),
-        };
-        if let Err(e) = file.seek(SeekFrom::Start(offset)) {
-            tracing::warn!(message = "Cannot seek in file.", path = %f.path.display(), error = %e);
-            return;
-        }
-        tracing::info!(message = "Following file.", path = %f.path.display(), offset);
+        let head = read_head(&file, self.config.fingerprint_bytes.as_usize());
         let slot = self.next_slot;
         self.next_slot += 1;
-        let mut st = Tracked {
+        let st = Tracked {
             dev: f.dev,
             ino: f.ino,
             path: f.path,
             file: Some(file),
             reader: LineReader::new(
-                offset,
+                0,
                 self.config.max_line_bytes.as_usize(),
                 self.config.read_buffer.as_usize(),
             ),
             origin: None,
-            known_id,
-            tracker: AckTracker::new(offset),
-            prefix_len: 0,
-            prefix_hash: hash_bytes(b""),
+            known_id: None,
+            tracker: AckTracker::new(0),
+            head,
+            undecided: Some(Instant::now()),
             matched: true,
             last_data: Instant::now(),
             inflight: VecDeque::new(),
@@ -677,15 +656,112 @@ impl Tailer {
             finished: false,
             warned_long: false,
         };
-        st.prefix_len = head.len() as u64;
-        st.prefix_hash = hash_bytes(&head);
+        self.files.insert(slot, st);
+        self.decide(slot);
+    }
+
+    /// Decides where an undecided file starts, or that it is a duplicate to leave alone. A file
+    /// shorter than a fingerprint whose bytes so far begin a file skiff knows may be a copy still
+    /// being written (`cp`, copytruncate): the decision waits until it is long enough, or for
+    /// `rotate_wait`. Returns false while still undecided.
+    fn decide(&mut self, slot: u64) -> bool {
+        let fp = self.config.fingerprint_bytes.as_usize();
+        let wait = self.config.rotate_wait.get();
+        let Some(st) = self.files.get_mut(&slot) else {
+            return false;
+        };
+        let Some(found_at) = st.undecided else {
+            return true;
+        };
+        if let Some(file) = st.file.as_ref() {
+            st.head = read_head(file, fp);
+        }
+        let head = st.head.clone();
+        let path = st.path.clone();
+        let head = &head;
+        let others = |s: &(&u64, &Tracked)| *s.0 != slot && !s.1.finished;
+        let known_heads = self
+            .files
+            .iter()
+            .filter(others)
+            .map(|(_, s)| &s.head)
+            .chain(self.retired.iter().map(|r| &r.head));
+        let may_grow_into_copy = head.len() < fp
+            && known_heads
+                .into_iter()
+                .any(|k| k.len() > head.len() && k.starts_with(head));
+        if may_grow_into_copy && found_at.elapsed() < wait && !self.draining {
+            return false;
+        }
+        let full = |known: &[u8]| known.len() >= fp && head.starts_with(known);
+        if self
+            .files
+            .iter()
+            .filter(others)
+            .any(|(_, s)| s.undecided.is_none() && full(&s.head))
+        {
+            // A copy of a file being read (copytruncate's copy before the truncation was seen,
+            // or a backup copy): the same data; left alone while the original is followed.
+            tracing::debug!(message = "Leaving alone a copy of a file being read.", path = %path.display());
+            self.files.remove(&slot);
+            return false;
+        }
+        let (offset, known_id) = match self
+            .retired
+            .iter()
+            .position(|r| full(&r.head))
+            .and_then(|i| self.retired.remove(i))
+        {
+            Some(r) => {
+                tracing::info!(message = "Found a copy of a truncated file; reading what was not read yet.", path = %path.display(), offset = r.offset);
+                (r.offset, r.file_id)
+            }
+            None => self.start_from_checkpoint(slot),
+        };
+        let Some(st) = self.files.get_mut(&slot) else {
+            return false;
+        };
+        st.undecided = None;
+        if let Some(file) = st.file.as_mut() {
+            if let Err(e) = file.seek(SeekFrom::Start(offset)) {
+                tracing::warn!(message = "Cannot seek in file.", path = %st.path.display(), error = %e);
+                self.files.remove(&slot);
+                return false;
+            }
+        }
+        st.reader.reset(offset);
+        st.tracker = AckTracker::new(offset);
+        st.known_id = known_id;
         if offset > 0 && known_id.is_none() {
             // read_from = "end": the file's id must not depend on a first line never read.
             st.known_id = Some(hash_bytes(
-                format!("{}:{}:{}", f.dev, f.ino, st.prefix_hash).as_bytes(),
+                format!("{}:{}:{}", st.dev, st.ino, hash_bytes(&st.head)).as_bytes(),
             ));
         }
-        self.files.insert(slot, st);
+        tracing::info!(message = "Following file.", path = %st.path.display(), offset);
+        true
+    }
+
+    /// Where a file starts according to the checkpoints (and `read_from` for new files).
+    fn start_from_checkpoint(&self, slot: u64) -> (u64, Option<u64>) {
+        let Some(st) = self.files.get(&slot) else {
+            return (0, None);
+        };
+        let size = st
+            .file
+            .as_ref()
+            .and_then(|f| f.metadata().ok())
+            .map_or(st.size, |m| m.len());
+        let fp = self.config.fingerprint_bytes.as_usize();
+        match self.checkpoints.find(st.dev, st.ino, &st.head, fp) {
+            Some(e) if e.offset <= size => (e.offset, Some(e.id)),
+            Some(e) => {
+                tracing::info!(message = "File is shorter than its checkpoint; reading it from the start.", path = %st.path.display(), checkpoint = e.offset, size);
+                (0, None)
+            }
+            None if self.config.read_from == ReadFrom::End && !self.first_scan_done => (size, None),
+            None => (0, None),
+        }
     }
 
     fn maybe_checkpoint(&mut self, force: bool) {
@@ -731,8 +807,8 @@ fn entry_of(st: &Tracked) -> Option<Entry> {
         id: origin.file_id,
         dev: st.dev,
         ino: st.ino,
-        prefix_len: st.prefix_len,
-        prefix_hash: st.prefix_hash,
+        prefix_len: st.head.len() as u64,
+        prefix_hash: hash_bytes(&st.head),
         offset: st.tracker.acked(),
         path: st.path.to_string_lossy().into_owned(),
         updated: Utc::now().timestamp(),
@@ -777,14 +853,13 @@ fn read_head(file: &File, n: usize) -> Vec<u8> {
 
 /// Extends a young file's prefix hash as it grows, up to the fingerprint size.
 fn update_prefix(st: &mut Tracked, fp: usize) {
-    if st.prefix_len as usize >= fp {
+    if st.head.len() >= fp {
         return;
     }
     if let Some(file) = st.file.as_ref() {
         let head = read_head(file, fp);
-        if head.len() as u64 > st.prefix_len {
-            st.prefix_len = head.len() as u64;
-            st.prefix_hash = hash_bytes(&head);
+        if head.len() > st.head.len() {
+            st.head = head;
         }
     }
 }
