@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 #[path = "es_server/bulk.rs"]
 mod bulk;
@@ -609,12 +610,13 @@ async fn accept_loop(
 ) {
     loop {
         let connections = CancellationToken::new();
+        let tasks = TaskTracker::new();
         let (until, mode, ack) = loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
                         let _ = stream.set_nodelay(true);
-                        tokio::spawn(service::serve_connection(
+                        tasks.spawn(service::serve_connection(
                             shared.clone(),
                             stream,
                             connections.child_token(),
@@ -633,7 +635,10 @@ async fn accept_loop(
                 },
             }
         };
+        // Only report the outage as begun once no connection can answer.
         connections.cancel();
+        tasks.close();
+        tasks.wait().await;
         match mode {
             OutageMode::Refuse => {
                 drop(listener);

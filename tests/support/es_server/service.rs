@@ -43,9 +43,10 @@ pub(crate) async fn serve_connection(
     let service = service_fn(move |req| handle(shared.clone(), handler_kill.clone(), req));
     let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     tokio::select! {
-        _ = conn => {}
+        biased;
         _ = cancel.cancelled() => {}
         _ = kill.notified() => {}
+        _ = conn => {}
     }
 }
 
