@@ -14,9 +14,15 @@
 //! change at runtime (faults, credentials) goes through `&self` and is
 //! thread-safe.
 //!
-//! Submodules: `store` keeps indices, documents and dynamic mappings, `bulk`
-//! parses NDJSON bulk bodies and builds responses, `service` is the HTTP layer
-//! (routing, auth, decoding, faults, recording).
+//! Submodules: `store` keeps indices and documents, `mapping` checks sources
+//! against dynamic mappings, `bulk` parses NDJSON bulk bodies and writes
+//! responses, `service` is the HTTP layer (routing, auth, decoding, faults,
+//! recording). They sit in `es_server/` and are named by `#[path]` so that the
+//! standalone example can include this file too.
+//!
+//! Faults are drawn from a seeded RNG, so a test that sends its requests one
+//! after another sees the same faults on every run; concurrent requests draw
+//! in arrival order.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -2,11 +2,10 @@
 //!
 //! Sources are kept as the exact text the client sent (compact, and lets tests
 //! see skiff's bytes), next to a per-id write counter so that duplicate
-//! deliveries show up even when a later write replaced the first. Dynamic
-//! mapping follows Elasticsearch's rules closely enough that the conflicts a
-//! log shipper meets in production (a field that is an object in one log line
-//! and a string in the next, a non-numeric string in a numeric field, a
-//! malformed `@timestamp`) are rejected the same way.
+//! deliveries show up even when a later write replaced the first. Each index
+//! has its dynamic mapping (checked in `mapping`); names matching the data
+//! stream prefixes get data-stream rules (create only, `@timestamp` required,
+//! a `.ds-…` backing index in responses).
 
 use std::collections::HashMap;
 
