@@ -96,8 +96,8 @@ async fn settle(shared: &Shared, bulk: &Bulk, attempt: &mut u32) -> Next {
     loop {
         let verdict = match shared.service.bulk(wire.clone(), gzipped).await {
             Attempt::Answered { status, body } => classify(status, &body, bulk.len()),
-            Attempt::Failed { error } => {
-                report(shared, Problem::Unreachable, None, &error, *attempt);
+            // The endpoint rotation logs unreachable endpoints.
+            Attempt::Failed { .. } => {
                 backoff(shared, attempt, bulk.len()).await;
                 continue;
             }
@@ -120,8 +120,7 @@ async fn settle(shared: &Shared, bulk: &Bulk, attempt: &mut u32) -> Next {
             Verdict::Retry(e) => {
                 let problem = match e.status {
                     Some(429 | 500..=599) => Problem::Overloaded,
-                    Some(_) => Problem::Refused,
-                    None => Problem::Unreachable,
+                    _ => Problem::Refused,
                 };
                 report(shared, problem, e.status, &e.reason, *attempt);
             }
@@ -309,29 +308,27 @@ fn report(shared: &Shared, problem: Problem, status: Option<u16>, reason: &str, 
         return;
     }
     let name = &shared.name;
-    let next = shared.backoff.ceiling(attempt);
+    let status = status.map_or_else(|| "none".to_owned(), |s| s.to_string());
+    let max_wait = shared.backoff.ceiling(attempt);
     match problem {
-        Problem::Unreachable => {
-            tracing::warn!(message = "Cannot reach Elasticsearch; retrying, nothing is dropped.", sink = %name, error = %reason, attempt, max_wait = ?next)
-        }
         Problem::Overloaded => {
-            tracing::warn!(message = "Elasticsearch is overloaded or failing; retrying with backoff, nothing is dropped.", sink = %name, status = ?status, reason = %reason, attempt, max_wait = ?next)
+            tracing::warn!(message = "Elasticsearch is overloaded or failing; retrying with backoff, nothing is dropped.", sink = %name, %status, %reason, attempt, ?max_wait)
         }
         Problem::Unauthorized => {
-            tracing::error!(message = "Elasticsearch refused skiff's credentials or privileges (401/403). Fix auth (password_file / api_key_file are re-read on each refusal); skiff keeps retrying and drops nothing.", sink = %name, status = ?status, reason = %reason)
+            tracing::error!(message = "Elasticsearch refused skiff's credentials or privileges (401/403). Fix auth (password_file / api_key_file are re-read on each refusal); skiff keeps retrying and drops nothing.", sink = %name, %status, %reason)
         }
         Problem::Credentials => {
             tracing::error!(message = "Cannot read the Elasticsearch credentials; retrying, nothing is dropped.", sink = %name, error = %reason)
         }
         Problem::Refused => {
-            tracing::error!(message = "Elasticsearch refused the bulk request as a whole; this points at a proxy or a bug. Retrying with backoff, nothing is dropped.", sink = %name, status = ?status, reason = %reason, attempt)
+            tracing::error!(message = "Elasticsearch refused the bulk request as a whole, or its answer was unusable; this points at a proxy or a bug. Retrying with backoff, nothing is dropped.", sink = %name, %status, %reason, attempt, ?max_wait)
         }
     }
 }
 
 fn recovered(shared: &Shared) {
-    if let Some(problem) = shared.problems.recovered() {
-        tracing::info!(message = "Elasticsearch accepts documents again.", sink = %shared.name, after = ?problem);
+    if shared.problems.recovered() {
+        tracing::info!(message = "Elasticsearch accepts documents again.", sink = %shared.name);
     }
 }
 

@@ -4,17 +4,31 @@
 //! `1s * 2^(failures-1)`, at most a minute, and is skipped meanwhile. When every endpoint is cooling
 //! down, the one that recovers first is used anyway: the request's own backoff paces the attempts,
 //! and an endpoint must be tried to learn that it is back. One success clears the failures.
+//!
+//! The rotation also says when a failure is worth a log line: when an endpoint starts failing, and
+//! then at most once a minute while it keeps failing.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const FIRST_COOLDOWN: Duration = Duration::from_secs(1);
 const MAX_COOLDOWN: Duration = Duration::from_secs(60);
+const REMIND_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Health {
     failures: u32,
     until: Option<Instant>,
+    logged_at: Option<Instant>,
+}
+
+/// What a failure means for the logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    /// The failure should be logged (first of a series, or a reminder).
+    pub log: bool,
+    /// How long the endpoint is skipped.
+    pub cooldown: Duration,
 }
 
 /// The round-robin state of `n` endpoints.
@@ -52,23 +66,39 @@ impl Rotation {
     }
 
     /// Endpoint `i` failed at `now`: it cools down.
-    pub fn failed(&self, i: usize, now: Instant) {
+    pub fn failed(&self, i: usize, now: Instant) -> Failure {
+        let mut failure = Failure {
+            log: false,
+            cooldown: Duration::ZERO,
+        };
         if let Ok(mut guard) = self.state.lock() {
             if let Some(h) = guard.1.get_mut(i) {
                 h.failures = h.failures.saturating_add(1);
                 let factor = 1u32 << (h.failures - 1).min(10);
-                h.until = Some(now + FIRST_COOLDOWN.saturating_mul(factor).min(MAX_COOLDOWN));
+                failure.cooldown = FIRST_COOLDOWN.saturating_mul(factor).min(MAX_COOLDOWN);
+                h.until = Some(now + failure.cooldown);
+                failure.log = h.failures == 1
+                    || h.logged_at
+                        .is_none_or(|t| now.duration_since(t) >= REMIND_EVERY);
+                if failure.log {
+                    h.logged_at = Some(now);
+                }
             }
         }
+        failure
     }
 
-    /// Endpoint `i` answered: it is healthy again.
-    pub fn succeeded(&self, i: usize) {
-        if let Ok(mut guard) = self.state.lock() {
-            if let Some(h) = guard.1.get_mut(i) {
-                *h = Health::default();
-            }
-        }
+    /// Endpoint `i` answered: it is healthy again. True when it was failing.
+    pub fn succeeded(&self, i: usize) -> bool {
+        let Ok(mut guard) = self.state.lock() else {
+            return false;
+        };
+        let Some(h) = guard.1.get_mut(i) else {
+            return false;
+        };
+        let was_failing = h.failures > 0;
+        *h = Health::default();
+        was_failing
     }
 }
 
@@ -105,12 +135,26 @@ mod tests {
         // Third failure: 4s.
         assert_eq!(r.pick(t0 + Duration::from_secs(3)), 1);
         assert_eq!(r.pick(t0 + Duration::from_secs(3)), 1);
-        r.succeeded(0);
+        assert!(r.succeeded(0));
+        assert!(!r.succeeded(0));
         assert_eq!(r.pick(t0), 0);
         for _ in 0..50 {
             r.failed(1, t0);
         }
         assert_eq!(r.pick(t0 + MAX_COOLDOWN - Duration::from_millis(1)), 0);
+    }
+
+    #[test]
+    fn failures_are_logged_first_then_each_minute() {
+        let r = Rotation::new(1);
+        let t0 = Instant::now();
+        let f = r.failed(0, t0);
+        assert!(f.log);
+        assert_eq!(f.cooldown, Duration::from_secs(1));
+        assert!(!r.failed(0, t0 + Duration::from_secs(1)).log);
+        let f = r.failed(0, t0 + Duration::from_secs(61));
+        assert!(f.log);
+        assert_eq!(f.cooldown, Duration::from_secs(4));
     }
 
     #[test]

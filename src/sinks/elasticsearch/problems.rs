@@ -1,31 +1,35 @@
 //! Reporting delivery problems without flooding the log.
 //!
-//! While Elasticsearch is down, every request fails, perhaps many times a second. The sink logs
-//! a problem when it starts or changes (unreachable → credentials refused), then at most once per
-//! interval while it lasts, and once more when delivery recovers. Counts go to metrics, always.
+//! While Elasticsearch refuses requests, every attempt fails, perhaps many times a second. The
+//! sink logs each kind of problem when it first occurs, then at most once per interval while it
+//! lasts, and once more when delivery recovers. Counts go to metrics, always.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// A kind of delivery problem.
+/// A kind of delivery problem. (Unreachable endpoints are logged by the endpoint rotation.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Problem {
-    /// Connection refused, reset, timed out.
-    Unreachable,
     /// 401/403: credentials refused, or missing privileges.
     Unauthorized,
     /// A credential file cannot be read.
     Credentials,
     /// 429 or 5xx for the whole request, or documents answered 429/5xx.
     Overloaded,
-    /// Any other refusal of the whole request (400, 404...).
+    /// Any other refusal of the whole request (400, 404...), or an unusable answer.
     Refused,
+}
+
+impl Problem {
+    fn slot(self) -> usize {
+        self as usize
+    }
 }
 
 #[derive(Debug, Default)]
 struct State {
-    current: Option<Problem>,
-    logged_at: Option<Instant>,
+    active: bool,
+    logged_at: [Option<Instant>; 4],
 }
 
 /// The problem state of one sink.
@@ -44,26 +48,29 @@ impl ProblemLog {
         }
     }
 
-    /// Records `problem` at `now`; true when it should be logged.
+    /// Records `problem` at `now`; true when it should be logged: the first time since the last
+    /// recovery, then at most once per interval.
     pub fn occurred(&self, problem: Problem, now: Instant) -> bool {
         let Ok(mut s) = self.state.lock() else {
             return true;
         };
-        let due = s.current != Some(problem)
-            || s.logged_at
-                .is_none_or(|t| now.duration_since(t) >= self.interval);
-        s.current = Some(problem);
+        s.active = true;
+        let slot = &mut s.logged_at[problem.slot()];
+        let due = slot.is_none_or(|t| now.duration_since(t) >= self.interval);
         if due {
-            s.logged_at = Some(now);
+            *slot = Some(now);
         }
         due
     }
 
-    /// Records a success; returns the problem that just ended, if any.
-    pub fn recovered(&self) -> Option<Problem> {
-        let mut s = self.state.lock().ok()?;
-        s.logged_at = None;
-        s.current.take()
+    /// Records a success; true when it ends a problem.
+    pub fn recovered(&self) -> bool {
+        let Ok(mut s) = self.state.lock() else {
+            return false;
+        };
+        let was = s.active;
+        *s = State::default();
+        was
     }
 }
 
@@ -113,13 +120,15 @@ mod tests {
     fn logs_on_change_and_then_rarely() {
         let log = ProblemLog::new(Duration::from_secs(30));
         let t0 = Instant::now();
-        assert!(log.occurred(Problem::Unreachable, t0));
-        assert!(!log.occurred(Problem::Unreachable, t0 + Duration::from_secs(1)));
+        assert!(log.occurred(Problem::Overloaded, t0));
+        assert!(!log.occurred(Problem::Overloaded, t0 + Duration::from_secs(1)));
         assert!(log.occurred(Problem::Unauthorized, t0 + Duration::from_secs(2)));
+        // Alternating kinds do not defeat the limit.
+        assert!(!log.occurred(Problem::Overloaded, t0 + Duration::from_secs(3)));
         assert!(!log.occurred(Problem::Unauthorized, t0 + Duration::from_secs(31)));
         assert!(log.occurred(Problem::Unauthorized, t0 + Duration::from_secs(33)));
-        assert_eq!(log.recovered(), Some(Problem::Unauthorized));
-        assert_eq!(log.recovered(), None);
+        assert!(log.recovered());
+        assert!(!log.recovered());
         assert!(log.occurred(Problem::Unauthorized, t0 + Duration::from_secs(34)));
     }
 }

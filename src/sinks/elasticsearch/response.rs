@@ -238,7 +238,8 @@ fn item_outcome(is_create: bool, item: &Item<'_>) -> ItemOutcome {
     }
 }
 
-fn request_error(status: u16, body: &[u8]) -> RequestError {
+/// The error of a refused request, from its body when it says.
+pub fn request_error(status: u16, body: &[u8]) -> RequestError {
     let reason = match serde_json::from_slice::<ErrorResponse<'_>>(body) {
         Ok(ErrorResponse { error: Some(e) }) => format!("{}: {}", e.kind(), e.reason()),
         _ => String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned(),

@@ -132,11 +132,32 @@ impl Service {
         m.es_requests
             .get_or_create(&component_with(&self.name, "status", &label))
             .inc();
-        match &attempt {
-            Attempt::Answered { status, .. } if *status < 500 => self.rotation.succeeded(i),
-            _ => self.rotation.failed(i, Instant::now()),
-        }
+        self.track_endpoint(i, &attempt);
         attempt
+    }
+
+    /// Feeds an attempt's outcome to the rotation, and logs an endpoint going down or coming back.
+    fn track_endpoint(&self, i: usize, attempt: &Attempt) {
+        let endpoint = self
+            .endpoints
+            .get(i)
+            .map(|e| e.root.as_str())
+            .unwrap_or("?");
+        let error = match attempt {
+            Attempt::Answered { status, .. } if *status < 500 => {
+                if self.rotation.succeeded(i) {
+                    tracing::info!(message = "Elasticsearch endpoint answers again.", sink = %self.name, endpoint);
+                }
+                return;
+            }
+            Attempt::Answered { status, .. } => format!("HTTP status {status}"),
+            Attempt::Failed { error } => error.clone(),
+            Attempt::NoCredentials(_) => return,
+        };
+        let failure = self.rotation.failed(i, Instant::now());
+        if failure.log {
+            tracing::warn!(message = "Cannot reach Elasticsearch endpoint; retrying (other endpoints first), nothing is dropped.", sink = %self.name, endpoint, error = %error, skipped_for = ?failure.cooldown);
+        }
     }
 
     /// `GET /` on the first endpoint: logs what the cluster is. Never fails; problems are logged.
@@ -159,7 +180,8 @@ impl Service {
         let product = resp.headers().contains_key("x-elastic-product");
         let body = read_body(resp).await.unwrap_or_default();
         if !status.is_success() {
-            tracing::warn!(message = "Elasticsearch health check was refused.", sink = %self.name, endpoint = %endpoint.root, status = status.as_u16(), body = %String::from_utf8_lossy(&body[..body.len().min(300)]));
+            let e = super::response::request_error(status.as_u16(), &body);
+            tracing::warn!(message = "Elasticsearch health check was refused.", sink = %self.name, endpoint = %endpoint.root, status = status.as_u16(), reason = %e.reason);
             return;
         }
         let info: RootInfo = serde_json::from_slice(&body).unwrap_or_default();
