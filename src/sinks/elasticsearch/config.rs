@@ -87,9 +87,10 @@ pub struct ElasticsearchConfig {
     /// `GET /` at start to log the cluster's version (default true). Never blocks startup.
     #[serde(default = "default_true")]
     pub healthcheck: bool,
-    /// Extra HTTP headers sent with every request.
+    /// Extra HTTP headers sent with every request (values are redacted in logs: they may carry
+    /// tokens).
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, Secret>,
     /// When a bulk request is sent.
     #[serde(default)]
     pub batch: BatchConfig,
@@ -385,7 +386,7 @@ mod tests {
         assert_eq!(c.max_in_flight, 4);
         assert!(!c.tls.verify);
         assert!(!c.dead_letter.enabled);
-        assert_eq!(c.headers.get("X-Tenant").map(String::as_str), Some("a"));
+        assert_eq!(c.headers.get("X-Tenant").map(Secret::expose), Some("a"));
     }
 
     #[test]

@@ -150,8 +150,9 @@ async fn settle(shared: &Shared, bulk: &Bulk, attempt: &mut u32) -> Next {
                         bulk.body().len()
                     ),
                 };
+                let kinds = [(rejection.error_type.clone(), 1)];
                 let outcomes = [ItemOutcome::Reject(rejection)];
-                return items(shared, bulk, &outcomes, &[], attempt).await;
+                return items(shared, bulk, &outcomes, &kinds, attempt).await;
             }
         }
         backoff(shared, attempt, bulk.len()).await;

@@ -279,9 +279,9 @@ fn headers(c: &ElasticsearchConfig) -> Result<HeaderMap, FieldError> {
         {
             return Err(at(format!("`{name}` is set by skiff")));
         }
-        let mut v = HeaderValue::from_str(value)
+        let mut v = HeaderValue::from_str(value.expose())
             .map_err(|_| at(format!("the value of `{name}` is not a valid header value")))?;
-        v.set_sensitive(n.as_str() == "authorization");
+        v.set_sensitive(true);
         map.insert(n, v);
     }
     Ok(map)
