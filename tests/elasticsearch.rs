@@ -310,6 +310,24 @@ fn oversized_requests_are_split_and_a_lone_giant_is_dead_lettered() {
 }
 
 #[test]
+fn an_unusable_tls_file_stops_skiff_with_a_clear_error() {
+    let ws = Workspace::new();
+    let ca = ws.path().join("missing-ca.pem");
+    let mut skiff = ws.start(&ws.config(
+        &["https://127.0.0.1:1".into()],
+        "1s",
+        &format!("tls = {{ ca_file = {:?} }}", ca.display().to_string()),
+    ));
+    let status = skiff.wait_exit(WAIT);
+    assert!(!status.success());
+    let log = skiff.stderr();
+    assert!(
+        log.contains("cannot read TLS CA file") && log.contains("missing-ca.pem"),
+        "{log}"
+    );
+}
+
+#[test]
 fn invalid_configs_are_refused_with_their_place() {
     let ws = Workspace::new();
     let config = ws.config(

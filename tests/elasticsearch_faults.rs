@@ -234,6 +234,12 @@ fn wrong_credentials_hold_data_until_fixed() {
 
     assert!(skiff.terminate(WAIT).success());
     assert_exactly(&server, &expected);
+    let last = server.bulk_requests().pop().unwrap();
+    // base64("elastic:pw-next-91c2")
+    assert_eq!(
+        last.header("authorization"),
+        Some("Basic ZWxhc3RpYzpwdy1uZXh0LTkxYzI=")
+    );
     let log = skiff.stderr();
     assert!(log.contains("ERROR"), "{log}");
     for secret in ["pw-good-7f3a", "pw-wrong-0000", "pw-next-91c2"] {

@@ -107,12 +107,30 @@ impl Skiff {
             .args(["run", "--config"])
             .arg(&config_path)
             .env("SKIFF_LOG", "info")
+            // The test server is local: never through a proxy from the environment.
+            .env("NO_PROXY", "127.0.0.1,localhost")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(err))
             .spawn()
             .unwrap();
         Skiff { child, stderr }
+    }
+
+    /// Waits for skiff to exit on its own.
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "skiff did not exit within {timeout:?}; stderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Everything skiff wrote to stderr so far (all runs in this directory).
