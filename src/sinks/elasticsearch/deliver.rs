@@ -46,6 +46,8 @@ pub struct Shared {
     pub problems: ProblemLog,
     /// Rate limit of the log of refused documents.
     pub rejection_log: Every,
+    /// Rate limit of the log of bodies split after a 413.
+    pub split_log: Every,
 }
 
 /// A finished delivery.
@@ -137,7 +139,9 @@ async fn settle(shared: &Shared, bulk: &Bulk, attempt: &mut u32) -> Next {
                 }
             }
             Verdict::TooLarge if bulk.len() > 1 => {
-                tracing::warn!(message = "Elasticsearch refused a bulk request as too large (413); splitting it. Lower batch.max_bytes below the cluster's http.max_content_length.", sink = %shared.name, documents = bulk.len(), bytes = bulk.body().len());
+                if shared.split_log.ready(Instant::now()) {
+                    tracing::warn!(message = "Elasticsearch refused a bulk request as too large (413); splitting it. Lower batch.max_bytes below the cluster's http.max_content_length.", sink = %shared.name, documents = bulk.len(), bytes = bulk.body().len());
+                }
                 let (a, b) = bulk.split();
                 return Next::Split(a, b);
             }

@@ -106,6 +106,7 @@ impl SinkConfig for ElasticsearchSinkConfig {
             dead_letters,
             problems: ProblemLog::new(PROBLEM_LOG_INTERVAL),
             rejection_log: Every::new(PROBLEM_LOG_INTERVAL),
+            split_log: Every::new(PROBLEM_LOG_INTERVAL),
         });
         let limits = Limits {
             max_events: c.batch.max_events,
