@@ -265,6 +265,16 @@ impl Fields {
     }
 }
 
+impl IntoIterator for Fields {
+    type Item = (Bytes, Value);
+    type IntoIter = std::vec::IntoIter<(Bytes, Value)>;
+
+    /// Consumes the map, yielding keys and values in order (merging without cloning).
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
 impl FromIterator<(Bytes, Value)> for Fields {
     fn from_iter<I: IntoIterator<Item = (Bytes, Value)>>(iter: I) -> Fields {
         Fields {

@@ -5,6 +5,24 @@
 //! from [`Transform::tick`] or [`Transform::finish`]. A transform never drops a batch's
 //! acknowledgement handles: dropping events on purpose (a filter) keeps the batch, possibly empty,
 //! so that its handles travel on to the sinks, which confirm them.
+//!
+//! Layout: one file per transform type; shared pieces in their own files: [`parser`] (what the
+//! field parsers share), [`json_value`], [`timestamp`] and [`timestamp_fast`], [`types`],
+//! [`template`], [`on_error`], [`pending`] (events assembled from several lines, with their
+//! acknowledgements).
+
+pub mod json_value;
+pub mod on_error;
+pub mod parse_json;
+pub mod parse_regex;
+pub mod parser;
+pub mod regex_tail;
+pub mod timestamp;
+pub mod timestamp_fast;
+pub mod types;
+
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::fmt::Debug;
 use std::time::Duration;
@@ -38,12 +56,13 @@ pub trait Transform: Send {
 }
 
 /// Every transform type, for messages.
-pub const KINDS: &[&str] = &[];
+pub const KINDS: &[&str] = &["parse_json", "parse_regex"];
 
 /// Parses the table of a transform of type `kind`.
-pub fn parse(kind: &str, _table: toml::Table) -> Result<Box<dyn TransformConfig>, FieldError> {
-    #[allow(clippy::match_single_binding)]
+pub fn parse(kind: &str, table: toml::Table) -> Result<Box<dyn TransformConfig>, FieldError> {
     match kind {
+        "parse_json" => Ok(Box::new(parse_json::ParseJsonConfig::parse(table)?)),
+        "parse_regex" => Ok(Box::new(parse_regex::ParseRegexConfig::parse(table)?)),
         _ => Err(unknown_kind(kind, KINDS)),
     }
 }
