@@ -13,9 +13,14 @@
 
 pub mod json_value;
 pub mod on_error;
+pub mod parse_cri;
+pub mod parse_docker;
 pub mod parse_json;
+pub mod parse_logfmt;
 pub mod parse_regex;
 pub mod parser;
+pub mod partial;
+pub mod pending;
 pub mod regex_tail;
 pub mod timestamp;
 pub mod timestamp_fast;
@@ -56,13 +61,22 @@ pub trait Transform: Send {
 }
 
 /// Every transform type, for messages.
-pub const KINDS: &[&str] = &["parse_json", "parse_regex"];
+pub const KINDS: &[&str] = &[
+    "parse_json",
+    "parse_regex",
+    "parse_logfmt",
+    "parse_cri",
+    "parse_docker",
+];
 
 /// Parses the table of a transform of type `kind`.
 pub fn parse(kind: &str, table: toml::Table) -> Result<Box<dyn TransformConfig>, FieldError> {
     match kind {
         "parse_json" => Ok(Box::new(parse_json::ParseJsonConfig::parse(table)?)),
         "parse_regex" => Ok(Box::new(parse_regex::ParseRegexConfig::parse(table)?)),
+        "parse_logfmt" => Ok(Box::new(parse_logfmt::ParseLogfmtConfig::parse(table)?)),
+        "parse_cri" => Ok(Box::new(parse_cri::ParseCriConfig::parse(table)?)),
+        "parse_docker" => Ok(Box::new(parse_docker::ParseDockerConfig::parse(table)?)),
         _ => Err(unknown_kind(kind, KINDS)),
     }
 }
