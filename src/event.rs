@@ -237,8 +237,8 @@ impl Fields {
         };
         let mut cur = self;
         for seg in parents {
-            let key = Bytes::copy_from_slice(seg.as_bytes());
             if !matches!(cur.get(seg), Some(Value::Object(_))) {
+                let key = Bytes::copy_from_slice(seg.as_bytes());
                 cur.insert(key, Value::Object(Fields::default()));
             }
             cur = match cur.get_mut(seg) {

@@ -6,22 +6,34 @@
 //! acknowledgement handles: dropping events on purpose (a filter) keeps the batch, possibly empty,
 //! so that its handles travel on to the sinks, which confirm them.
 //!
-//! Layout: one file per transform type; shared pieces in their own files: [`parser`] (what the
-//! field parsers share), [`json_value`], [`timestamp`] and [`timestamp_fast`], [`types`],
-//! [`template`], [`on_error`], [`pending`] (events assembled from several lines, with their
-//! acknowledgements).
+//! Layout: one file per transform type (`parse_json`, `parse_regex`, `parse_logfmt`,
+//! `parse_cri`, `parse_docker`, `multiline`, `parse_timestamp`, `add_fields`, `rename_fields`,
+//! `remove_fields`, `filter`, `kubernetes`); shared pieces in their own files: [`parser`] (what
+//! the field parsers share), [`partial`] (what the container log parsers share), [`pending`]
+//! (events assembled from several lines, with their acknowledgements), [`json_value`],
+//! [`regex_tail`], [`timestamp`] and [`timestamp_fast`], [`types`], [`template`], [`downward`],
+//! [`on_error`].
 
+pub mod add_fields;
+pub mod downward;
+pub mod filter;
 pub mod json_value;
+pub mod kubernetes;
+pub mod multiline;
 pub mod on_error;
 pub mod parse_cri;
 pub mod parse_docker;
 pub mod parse_json;
 pub mod parse_logfmt;
 pub mod parse_regex;
+pub mod parse_timestamp;
 pub mod parser;
 pub mod partial;
 pub mod pending;
 pub mod regex_tail;
+pub mod remove_fields;
+pub mod rename_fields;
+pub mod template;
 pub mod timestamp;
 pub mod timestamp_fast;
 pub mod types;
@@ -67,6 +79,13 @@ pub const KINDS: &[&str] = &[
     "parse_logfmt",
     "parse_cri",
     "parse_docker",
+    "multiline",
+    "parse_timestamp",
+    "add_fields",
+    "rename_fields",
+    "remove_fields",
+    "filter",
+    "kubernetes",
 ];
 
 /// Parses the table of a transform of type `kind`.
@@ -77,6 +96,15 @@ pub fn parse(kind: &str, table: toml::Table) -> Result<Box<dyn TransformConfig>,
         "parse_logfmt" => Ok(Box::new(parse_logfmt::ParseLogfmtConfig::parse(table)?)),
         "parse_cri" => Ok(Box::new(parse_cri::ParseCriConfig::parse(table)?)),
         "parse_docker" => Ok(Box::new(parse_docker::ParseDockerConfig::parse(table)?)),
+        "multiline" => Ok(Box::new(multiline::MultilineConfig::parse(table)?)),
+        "parse_timestamp" => Ok(Box::new(parse_timestamp::ParseTimestampConfig::parse(
+            table,
+        )?)),
+        "add_fields" => Ok(Box::new(add_fields::AddFieldsConfig::parse(table)?)),
+        "rename_fields" => Ok(Box::new(rename_fields::RenameFieldsConfig::parse(table)?)),
+        "remove_fields" => Ok(Box::new(remove_fields::RemoveFieldsConfig::parse(table)?)),
+        "filter" => Ok(Box::new(filter::FilterConfig::parse(table)?)),
+        "kubernetes" => Ok(Box::new(kubernetes::KubernetesConfig::parse(table)?)),
         _ => Err(unknown_kind(kind, KINDS)),
     }
 }

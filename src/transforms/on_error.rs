@@ -126,6 +126,11 @@ impl ErrorReport {
         self.suppressed = 0;
     }
 
+    /// Records `n` events dropped on purpose (no log: dropping is what was asked).
+    pub fn filtered(&mut self, n: u64) {
+        self.pending[Problem::Filtered as usize] += n;
+    }
+
     /// Adds the counts of the batch just processed to the metrics.
     pub fn flush(&mut self) {
         let counters = [

@@ -65,8 +65,8 @@ pub struct Pending {
     pub truncated: bool,
     acks: Vec<AckToken>,
     touched: bool,
-    /// When the last piece arrived.
-    pub updated: Instant,
+    /// When the last piece arrived (set by the caller once per batch).
+    pub updated: Option<Instant>,
     meta: BatchMeta,
 }
 
@@ -93,7 +93,7 @@ impl Pending {
             lines: 1,
             acks: Vec::new(),
             touched: true,
-            updated: Instant::now(),
+            updated: None,
             meta,
         }
     }
@@ -134,11 +134,14 @@ impl Pending {
         }
     }
 
-    /// At the end of a batch: holds a share of the batch's tokens if it gave this event a line.
-    pub fn hold_acks_of(&mut self, batch: &Batch) {
-        if std::mem::take(&mut self.touched) {
+    /// At the end of a batch: holds a share of the batch's tokens if it gave this event a line,
+    /// and says whether it did.
+    pub fn hold_acks_of(&mut self, batch: &Batch) -> bool {
+        let touched = std::mem::take(&mut self.touched);
+        if touched {
             self.acks.extend(batch.acks.iter().map(AckToken::share));
         }
+        touched
     }
 
     /// The finished event, its text written to `field`, and the shares it holds.
