@@ -16,8 +16,13 @@ use crate::event::{Fields, Value};
 
 /// Parses one JSON document (surrounding whitespace allowed, nothing else).
 pub fn parse(input: &Bytes) -> Result<Value, serde_json::Error> {
+    parse_in(input, input)
+}
+
+/// Parses the JSON document `input`, a slice of `owner` that strings will share.
+pub fn parse_in(owner: &Bytes, input: &[u8]) -> Result<Value, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(input);
-    let value = ValueSeed { buf: input }.deserialize(&mut de)?;
+    let value = ValueSeed { buf: owner }.deserialize(&mut de)?;
     de.end()?;
     Ok(value)
 }

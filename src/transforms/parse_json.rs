@@ -47,13 +47,18 @@ impl TransformConfig for ParseJsonConfig {
 }
 
 /// The JSON [`Parse`] implementation.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct JsonParser;
 
 impl Parse for JsonParser {
     #[inline]
-    fn parse(&mut self, input: &Bytes, _warning: &mut Option<Reason>) -> Result<Value, Reason> {
-        json_value::parse(input).map_err(|e| {
+    fn parse(
+        &mut self,
+        owner: &Bytes,
+        input: &[u8],
+        _warning: &mut Option<Reason>,
+    ) -> Result<Value, Reason> {
+        json_value::parse_in(owner, input).map_err(|e| {
             Cow::Owned(format!(
                 "invalid JSON: {} at column {}",
                 describe(&e),

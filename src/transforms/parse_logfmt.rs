@@ -93,8 +93,13 @@ fn is_space(b: u8) -> bool {
 }
 
 impl Parse for LogfmtParser {
-    fn parse(&mut self, input: &Bytes, warning: &mut Option<Reason>) -> Result<Value, Reason> {
-        let b = input.as_ref();
+    fn parse(
+        &mut self,
+        owner: &Bytes,
+        b: &[u8],
+        warning: &mut Option<Reason>,
+    ) -> Result<Value, Reason> {
+        let slice = |s: usize, e: usize| owner.slice_ref(&b[s..e]);
         let mut out = Fields::with_capacity(8);
         let mut i = 0;
         loop {
@@ -115,20 +120,20 @@ impl Parse for LogfmtParser {
                     "empty key before `=`"
                 }));
             }
-            let key = input.slice(key_start..i);
+            let key = slice(key_start, i);
             let value = match b.get(i) {
                 None | Some(b' ' | b'\t') => Value::Bool(true),
                 Some(b'"') => return Err(Cow::Borrowed("quote inside a key")),
                 Some(_) => {
                     i += 1;
                     let (text, next) = if b.get(i) == Some(&b'"') {
-                        quoted(input, i)?
+                        quoted(owner, b, i)?
                     } else {
                         let start = i;
                         while i < b.len() && !is_space(b[i]) {
                             i += 1;
                         }
-                        (input.slice(start..i), i)
+                        (slice(start, i), i)
                     };
                     i = next;
                     let ty = self.type_of(&key);
@@ -155,9 +160,9 @@ impl Parse for LogfmtParser {
     }
 }
 
-/// A quoted value starting at `input[open]` (the quote): its text and the index after it.
-fn quoted(input: &Bytes, open: usize) -> Result<(Bytes, usize), Reason> {
-    let b = input.as_ref();
+/// A quoted value starting at `b[open]` (the quote; `b` lies in `owner`): its text and the
+/// index after it.
+fn quoted(owner: &Bytes, b: &[u8], open: usize) -> Result<(Bytes, usize), Reason> {
     let start = open + 1;
     let mut i = start;
     let mut escaped = false;
@@ -179,7 +184,7 @@ fn quoted(input: &Bytes, open: usize) -> Result<(Bytes, usize), Reason> {
     let text = if escaped {
         unescape(&b[start..end])?
     } else {
-        input.slice(start..end)
+        owner.slice_ref(&b[start..end])
     };
     Ok((text, end + 1))
 }
@@ -246,7 +251,8 @@ mod tests {
     use proptest::prelude::*;
 
     fn parse(s: &str) -> Result<Value, Reason> {
-        LogfmtParser::default().parse(&Bytes::copy_from_slice(s.as_bytes()), &mut None)
+        let b = Bytes::copy_from_slice(s.as_bytes());
+        LogfmtParser::default().parse(&b, &b, &mut None)
     }
 
     #[test]

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use regex::bytes::{CaptureLocations, Regex};
 use serde::Deserialize;
 
+use super::intern;
 use super::on_error::Reason;
 use super::parser::{parse_own, Parse, ParserOptions, ParserTransform};
 use super::regex_tail;
@@ -116,7 +117,7 @@ impl Compiled {
             .filter_map(|(index, name)| {
                 name.map(|n| Group {
                     index,
-                    key: Bytes::copy_from_slice(n.as_bytes()),
+                    key: intern::key_bytes(n),
                     ty: types.get(n).copied().unwrap_or_default(),
                 })
             })
@@ -129,12 +130,12 @@ impl Compiled {
         })
     }
 
-    /// Pushes the named values of the last match into `out`.
+    /// Pushes the named values of the last match on `input` (inside `owner`) into `out`.
     #[inline]
-    fn collect(&self, input: &Bytes, out: &mut Fields, warning: &mut Option<Reason>) {
+    fn collect(&self, owner: &Bytes, input: &[u8], out: &mut Fields, warning: &mut Option<Reason>) {
         for g in &self.groups {
             if let Some((s, e)) = self.slots.get(g.index) {
-                push(out, g, input.slice(s..e), warning);
+                push(out, g, owner.slice_ref(&input[s..e]), warning);
             }
         }
     }
@@ -212,8 +213,12 @@ impl RegexParser {
 
 impl Parse for RegexParser {
     #[inline]
-    fn parse(&mut self, input: &Bytes, warning: &mut Option<Reason>) -> Result<Value, Reason> {
-        let hay = input.as_ref();
+    fn parse(
+        &mut self,
+        owner: &Bytes,
+        hay: &[u8],
+        warning: &mut Option<Reason>,
+    ) -> Result<Value, Reason> {
         let no_newline = memchr::memchr(b'\n', hay).is_none();
         for p in &mut self.patterns {
             if let (Some((prefix, last)), true) = (&mut p.tail, no_newline) {
@@ -221,13 +226,13 @@ impl Parse for RegexParser {
                     continue;
                 };
                 let mut out = Fields::with_capacity(prefix.groups.len() + 2);
-                prefix.collect(input, &mut out, warning);
-                push(&mut out, last, input.slice(m.end()..), warning);
+                prefix.collect(owner, hay, &mut out, warning);
+                push(&mut out, last, owner.slice_ref(&hay[m.end()..]), warning);
                 return Ok(Value::Object(out));
             }
             if p.full.regex.captures_read(&mut p.full.slots, hay).is_some() {
                 let mut out = Fields::with_capacity(p.full.groups.len() + 2);
-                p.full.collect(input, &mut out, warning);
+                p.full.collect(owner, hay, &mut out, warning);
                 return Ok(Value::Object(out));
             }
         }
@@ -338,7 +343,7 @@ target = "p"
             let mut slow = RegexParser::new(&pats, &types, false).unwrap();
             let input = Bytes::from(text);
             let (mut w1, mut w2) = (None, None);
-            prop_assert_eq!(fast.parse(&input, &mut w1), slow.parse(&input, &mut w2));
+            prop_assert_eq!(fast.parse(&input, &input, &mut w1), slow.parse(&input, &input, &mut w2));
         }
     }
 }

@@ -26,9 +26,15 @@ use crate::event::{Batch, Event, FieldPath, Fields, Payload, Value, ERROR_KEY, T
 
 /// Parses one text value into structured data.
 pub trait Parse: Send + 'static {
-    /// Parses `input`, a string (often a slice of a line buffer that values may share).
-    /// A problem that does not fail the parse (a value of the wrong type) goes to `warning`.
-    fn parse(&mut self, input: &Bytes, warning: &mut Option<Reason>) -> Result<Value, Reason>;
+    /// Parses `input`, a string lying inside `owner` (a line buffer that values share: slice
+    /// them with [`Bytes::slice_ref`]). A problem that does not fail the parse (a value of the
+    /// wrong type) goes to `warning`.
+    fn parse(
+        &mut self,
+        owner: &Bytes,
+        input: &[u8],
+        warning: &mut Option<Reason>,
+    ) -> Result<Value, Reason>;
 }
 
 /// The options every parser has, as written in the config.
@@ -167,14 +173,18 @@ impl<P: Parse> ParserTransform<P> {
         let path = batch.origin.as_ref().map(|o| o.path.clone());
         let mut events = Vec::with_capacity(lines.len());
         for span in &lines.spans {
-            let line = lines.line_bytes(span);
             let mut warning = None;
-            let result = self.parser.parse(&line, &mut warning);
+            let result = self
+                .parser
+                .parse(&lines.buf, lines.line(span), &mut warning);
             let mut ev = match result {
                 Ok(Value::Object(mut parsed)) => {
                     let timestamp = self.take_timestamp(&mut parsed, &mut warning);
                     if self.opts.keep_source && !has_key(&parsed, b"message") {
-                        parsed.push_unchecked(Bytes::from_static(b"message"), Value::Str(line));
+                        parsed.push_unchecked(
+                            Bytes::from_static(b"message"),
+                            Value::Str(lines.line_bytes(span)),
+                        );
                     }
                     if let (Some(key), Some(path)) = (&batch.file_key, &path) {
                         if !has_key(&parsed, key) {
@@ -194,7 +204,7 @@ impl<P: Parse> ParserTransform<P> {
                     }
                 }
                 other => {
-                    let mut ev = Event::from_message(line, span.offset);
+                    let mut ev = Event::from_message(lines.line_bytes(span), span.offset);
                     batch.add_line_fields(&mut ev.fields, span, path.as_ref());
                     let outcome = match other {
                         Ok(value) => self.merge(&mut ev, value, &mut warning),
@@ -222,7 +232,7 @@ impl<P: Parse> ParserTransform<P> {
             None => return self.fail(ev, Cow::Borrowed("source field is missing")),
         };
         let mut warning = None;
-        let outcome = match self.parser.parse(&input, &mut warning) {
+        let outcome = match self.parser.parse(&input, &input, &mut warning) {
             Ok(value) => self.merge(ev, value, &mut warning),
             Err(reason) => Err(reason),
         };
