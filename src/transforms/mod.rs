@@ -40,6 +40,8 @@ pub mod timestamp_fast;
 pub mod types;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 pub(crate) mod testing;
 
 use std::fmt::Debug;
