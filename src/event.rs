@@ -237,8 +237,8 @@ impl Fields {
         };
         let mut cur = self;
         for seg in parents {
-            let key = Bytes::copy_from_slice(seg.as_bytes());
             if !matches!(cur.get(seg), Some(Value::Object(_))) {
+                let key = Bytes::copy_from_slice(seg.as_bytes());
                 cur.insert(key, Value::Object(Fields::default()));
             }
             cur = match cur.get_mut(seg) {
@@ -262,6 +262,16 @@ impl Fields {
             };
         }
         cur.remove(last)
+    }
+}
+
+impl IntoIterator for Fields {
+    type Item = (Bytes, Value);
+    type IntoIter = std::vec::IntoIter<(Bytes, Value)>;
+
+    /// Consumes the map, yielding keys and values in order (merging without cloning).
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
     }
 }
 

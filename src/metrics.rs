@@ -48,6 +48,8 @@ pub struct Metrics {
     pub checkpoint_write_failures: Counters,
     /// Lines that were invalid UTF-8 or too long (per reason).
     pub line_problems: Counters,
+    /// Events a transform kept despite a problem (a value that did not parse), by `reason`.
+    pub transform_errors: Counters,
     /// Elasticsearch requests by HTTP status (`error` for transport errors).
     pub es_requests: Counters,
     /// Elasticsearch bulk items that failed, by error type.
@@ -86,6 +88,7 @@ impl Metrics {
             checkpoint_writes: Counters::default(),
             checkpoint_write_failures: Counters::default(),
             line_problems: Counters::default(),
+            transform_errors: Counters::default(),
             es_requests: Counters::default(),
             es_item_errors: Counters::default(),
             retries: Counters::default(),
@@ -121,6 +124,11 @@ impl Metrics {
             "source_line_problems",
             "Lines cut at max_line_bytes or with invalid UTF-8, by reason",
             m.line_problems.clone(),
+        );
+        r.register(
+            "transform_errors",
+            "Events a transform kept despite a problem, marked with _skiff_error, by reason",
+            m.transform_errors.clone(),
         );
         r.register(
             "files_watched",

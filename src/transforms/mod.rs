@@ -5,6 +5,44 @@
 //! from [`Transform::tick`] or [`Transform::finish`]. A transform never drops a batch's
 //! acknowledgement handles: dropping events on purpose (a filter) keeps the batch, possibly empty,
 //! so that its handles travel on to the sinks, which confirm them.
+//!
+//! Layout: one file per transform type (`parse_json`, `parse_regex`, `parse_logfmt`,
+//! `parse_cri`, `parse_docker`, `multiline`, `parse_timestamp`, `add_fields`, `rename_fields`,
+//! `remove_fields`, `filter`, `kubernetes`); shared pieces in their own files: [`parser`] (what
+//! the field parsers share), [`partial`] (what the container log parsers share), [`pending`]
+//! (events assembled from several lines, with their acknowledgements), [`json_value`],
+//! [`regex_tail`], [`intern`], [`timestamp`] and [`timestamp_fast`], [`types`], [`template`], [`downward`],
+//! [`on_error`].
+
+pub mod add_fields;
+pub mod downward;
+pub mod filter;
+pub mod intern;
+pub mod json_value;
+pub mod kubernetes;
+pub mod multiline;
+pub mod on_error;
+pub mod parse_cri;
+pub mod parse_docker;
+pub mod parse_json;
+pub mod parse_logfmt;
+pub mod parse_regex;
+pub mod parse_timestamp;
+pub mod parser;
+pub mod partial;
+pub mod pending;
+pub mod regex_tail;
+pub mod remove_fields;
+pub mod rename_fields;
+pub mod template;
+pub mod timestamp;
+pub mod timestamp_fast;
+pub mod types;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::fmt::Debug;
 use std::time::Duration;
@@ -45,12 +83,38 @@ pub trait Transform: Send {
 }
 
 /// Every transform type, for messages.
-pub const KINDS: &[&str] = &[];
+pub const KINDS: &[&str] = &[
+    "parse_json",
+    "parse_regex",
+    "parse_logfmt",
+    "parse_cri",
+    "parse_docker",
+    "multiline",
+    "parse_timestamp",
+    "add_fields",
+    "rename_fields",
+    "remove_fields",
+    "filter",
+    "kubernetes",
+];
 
 /// Parses the table of a transform of type `kind`.
-pub fn parse(kind: &str, _table: toml::Table) -> Result<Box<dyn TransformConfig>, FieldError> {
-    #[allow(clippy::match_single_binding)]
+pub fn parse(kind: &str, table: toml::Table) -> Result<Box<dyn TransformConfig>, FieldError> {
     match kind {
+        "parse_json" => Ok(Box::new(parse_json::ParseJsonConfig::parse(table)?)),
+        "parse_regex" => Ok(Box::new(parse_regex::ParseRegexConfig::parse(table)?)),
+        "parse_logfmt" => Ok(Box::new(parse_logfmt::ParseLogfmtConfig::parse(table)?)),
+        "parse_cri" => Ok(Box::new(parse_cri::ParseCriConfig::parse(table)?)),
+        "parse_docker" => Ok(Box::new(parse_docker::ParseDockerConfig::parse(table)?)),
+        "multiline" => Ok(Box::new(multiline::MultilineConfig::parse(table)?)),
+        "parse_timestamp" => Ok(Box::new(parse_timestamp::ParseTimestampConfig::parse(
+            table,
+        )?)),
+        "add_fields" => Ok(Box::new(add_fields::AddFieldsConfig::parse(table)?)),
+        "rename_fields" => Ok(Box::new(rename_fields::RenameFieldsConfig::parse(table)?)),
+        "remove_fields" => Ok(Box::new(remove_fields::RemoveFieldsConfig::parse(table)?)),
+        "filter" => Ok(Box::new(filter::FilterConfig::parse(table)?)),
+        "kubernetes" => Ok(Box::new(kubernetes::KubernetesConfig::parse(table)?)),
         _ => Err(unknown_kind(kind, KINDS)),
     }
 }

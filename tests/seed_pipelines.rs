@@ -1,0 +1,97 @@
+//! The two pipelines of the seed article (`config/vector-adapter.toml`,
+//! `config/fluent-bit-parse.toml`), end to end through the binary on lines in the seed's formats,
+//! with the pod's Downward API variables set, compared exactly.
+
+mod pipeline_support;
+
+use std::path::{Path, PathBuf};
+
+use pipeline_support::run_config;
+
+fn config(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("config")
+        .join(name)
+}
+
+/// Runs the shipped config `name` on `lines` written to `<tmp>/app.log`.
+fn run_seed(name: &str, lines: &[&str]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let content: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.path().join("app.log"), content).unwrap();
+    let input = format!("{}/*.log", dir.path().display());
+    let run = run_config(
+        &config(name),
+        dir.path(),
+        &[
+            ("SKIFF_INPUT", input.as_str()),
+            ("SKIFF_API_ADDRESS", "127.0.0.1:0"),
+            ("POD_NAME", "web-7d9f8"),
+            ("POD_NAMESPACE", "shop"),
+        ],
+    );
+    assert!(!run.stderr.contains("ERROR"), "{}", run.stderr);
+    run.lines
+}
+
+#[test]
+fn vector_log_adapter() {
+    let out = run_seed(
+        "vector-adapter.toml",
+        &[
+            "2026-11-26T04:00:00 INFO user logged in",
+            "2026-11-26T04:00:05 ERROR payment failed: card declined",
+            "2026-11-26T04:00:06.250 WARN fractional seconds do not fit the seed's format",
+            "Thu Nov 26 04:00:07 UTC 2026 - Application log entry",
+        ],
+    );
+    assert_eq!(
+        out,
+        [
+            r#"{"timestamp":"2026-11-26T04:00:00.000Z","level":"INFO","message":"user logged in","kubernetes":{"namespace":"shop","pod_name":"web-7d9f8"}}"#,
+            r#"{"timestamp":"2026-11-26T04:00:05.000Z","level":"ERROR","message":"payment failed: card declined","kubernetes":{"namespace":"shop","pod_name":"web-7d9f8"}}"#,
+            r#"{"timestamp":"2026-11-26T04:00:06.250","level":"WARN","message":"fractional seconds do not fit the seed's format","_skiff_error":"timestamp field `timestamp` did not parse","kubernetes":{"namespace":"shop","pod_name":"web-7d9f8"}}"#,
+            r#"{"timestamp":"Thu","level":"Nov","message":"26 04:00:07 UTC 2026 - Application log entry","_skiff_error":"timestamp field `timestamp` did not parse","kubernetes":{"namespace":"shop","pod_name":"web-7d9f8"}}"#,
+        ]
+    );
+}
+
+#[test]
+fn fluent_bit_json_parser() {
+    let out = run_seed(
+        "fluent-bit-parse.toml",
+        &[
+            r#"{"timestamp":"2026-11-26T04:00:00.123","level":"INFO","message":"request handled","request_id":"9f2c4e1a7b3d5f60","latency_ms":42}"#,
+            r#"{"timestamp":"2026-11-26T04:00:01.5","level":"WARN","message":"odd time"}"#,
+            r#"{"level":"DEBUG","message":"no time","nested":{"user":{"id":7}}}"#,
+            "not json at all",
+        ],
+    );
+    assert_eq!(
+        out,
+        [
+            r#"{"timestamp":"2026-11-26T04:00:00.123Z","level":"INFO","message":"request handled","request_id":"9f2c4e1a7b3d5f60","latency_ms":42}"#,
+            r#"{"timestamp":"2026-11-26T04:00:01.5","level":"WARN","message":"odd time","_skiff_error":"timestamp field `timestamp` did not parse"}"#,
+            r#"{"timestamp":"<read_at>","level":"DEBUG","message":"no time","nested":{"user":{"id":7}}}"#,
+            r#"{"timestamp":"<read_at>","message":"not json at all","_skiff_error":"invalid JSON: syntax error at column 2"}"#,
+        ]
+    );
+}
+
+#[test]
+fn seed_configs_validate() {
+    for name in ["vector-adapter.toml", "fluent-bit-parse.toml"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_skiff"))
+            .args(["validate", "--config"])
+            .arg(config(name))
+            .env("POD_NAME", "web-1")
+            .env("POD_NAMESPACE", "shop")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
