@@ -39,6 +39,7 @@
 //! - [`codec`]: JSON encoding into reusable buffers.
 //! - [`topology`]: wiring and running the graph; drain on shutdown.
 //! - [`metrics`]: counters and gauges in Prometheus format.
+//! - [`migrate`]: `skiff migrate`, Fluent Bit and Vector configs converted to skiff's.
 //! - [`app`]: what the binary does: logging setup, `run`, `validate`.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
@@ -50,6 +51,7 @@ pub mod codec;
 pub mod config;
 pub mod event;
 pub mod metrics;
+pub mod migrate;
 pub mod sinks;
 pub mod sources;
 pub mod topology;
