@@ -10,8 +10,6 @@
 //! Plugins are converted in [`super::fluentbit_plugins`]; this module handles `[SERVICE]`, the
 //! `tail` input and the wiring.
 
-use std::collections::BTreeMap;
-
 use super::fluentbit::{FbConfig, Prop, Section};
 use super::fluentbit_plugins as plugins;
 use super::ir::{Component, Ctx, Item, Place, Severity, Spec, Val};
@@ -133,6 +131,17 @@ pub fn convert(cfg: &FbConfig, ctx: &mut Ctx) {
     let filters: Vec<&Section> = cfg.of_kind("FILTER").collect();
     let outputs: Vec<&Section> = cfg.of_kind("OUTPUT").collect();
     wire(ctx, &mut inputs, &filters, &outputs, &parsers, &service);
+    if let Some((_, place)) = &service.flush {
+        if !ctx.doc.sinks.iter().any(|s| s.kind == "elasticsearch") {
+            let line = ctx.note(
+                Severity::Note,
+                place,
+                "Flush",
+                "skiff's console sink writes each batch as it arrives",
+            );
+            ctx.doc.globals.push(Item::Comment(line));
+        }
+    }
     for s in &cfg.sections {
         if !matches!(
             s.kind.as_str(),
@@ -284,8 +293,8 @@ pub struct Input {
     /// The name of the last component of its own chain (where filters attach).
     head: String,
     place: Place,
-    /// Comments waiting for the next component of this input's pipeline.
-    pending: Vec<String>,
+    /// The name of its file source, to tell apart copies of a filter made per input.
+    source: String,
 }
 
 fn convert_input(s: &Section, idx: usize, parsers: &[&Section], ctx: &mut Ctx) -> Option<Input> {
@@ -336,7 +345,7 @@ fn convert_input(s: &Section, idx: usize, parsers: &[&Section], ctx: &mut Ctx) -
         ctx.doc.footer.push(line);
         return None;
     }
-    let mut head = source_name;
+    let mut head = source_name.clone();
     ctx.doc.sources.push(source);
     for spec in chain {
         head = add_transform(ctx, spec, vec![head], &mut Vec::new());
@@ -345,7 +354,7 @@ fn convert_input(s: &Section, idx: usize, parsers: &[&Section], ctx: &mut Ctx) -
         tag,
         head,
         place: s.place.clone(),
-        pending: Vec::new(),
+        source: source_name,
     })
 }
 
@@ -391,6 +400,9 @@ pub fn tag_matches(pattern: &str, tag: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
+/// The filters and the outputs an input's records go through.
+type Route = (Vec<usize>, Vec<usize>);
+
 /// Whether a filter or output section takes records tagged `tag`.
 fn section_matches(s: &Section, tag: &str) -> bool {
     if let Some(m) = s.get("match") {
@@ -410,8 +422,8 @@ fn wire(
     parsers: &[&Section],
     service: &Service,
 ) {
-    // Group inputs by (filters, outputs) they go through.
-    let mut groups: BTreeMap<(Vec<usize>, Vec<usize>), Vec<usize>> = BTreeMap::new();
+    // Group inputs by the filters and outputs they go through, in input order.
+    let mut groups: Vec<(Route, Vec<usize>)> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let f: Vec<usize> = (0..filters.len())
             .filter(|&k| section_matches(filters[k], &input.tag))
@@ -419,33 +431,42 @@ fn wire(
         let o: Vec<usize> = (0..outputs.len())
             .filter(|&k| section_matches(outputs[k], &input.tag))
             .collect();
-        groups.entry((f, o)).or_default().push(i);
+        match groups
+            .iter_mut()
+            .find(|(route, _)| *route == (f.clone(), o.clone()))
+        {
+            Some((_, members)) => members.push(i),
+            None => groups.push(((f, o), vec![i])),
+        }
     }
     // Convert each filter in use once; instances are made per group below.
     let filter_specs: Vec<Option<Result<Vec<Spec>, Vec<String>>>> = filters
         .iter()
         .enumerate()
         .map(|(k, f)| {
-            let used = groups.keys().any(|(fs, _)| fs.contains(&k));
+            let used = groups.iter().any(|((fs, _), _)| fs.contains(&k));
             used.then(|| super::fluentbit_filters::filter(ctx, f, parsers))
         })
         .collect();
     let mut reported = vec![false; filters.len()];
     let mut sink_inputs: Vec<Vec<String>> = vec![Vec::new(); outputs.len()];
-    let mut sink_pending: Vec<Vec<String>> = vec![Vec::new(); outputs.len()];
+    // Comments on left-out filters wait for the first sink of their group.
+    let mut waiting: Vec<(Vec<usize>, Vec<String>)> = Vec::new();
     for ((fs, os), members) in &groups {
         let mut heads: Vec<String> = members.iter().map(|&i| inputs[i].head.clone()).collect();
         heads.dedup();
-        let mut pending: Vec<String> = members
-            .iter()
-            .flat_map(|&i| std::mem::take(&mut inputs[i].pending))
-            .collect();
+        let mut pending: Vec<String> = Vec::new();
         for &k in fs {
+            let copies = groups.iter().filter(|((f, _), _)| f.contains(&k)).count();
             match &filter_specs[k] {
                 None => {}
                 Some(Ok(specs)) => {
                     for spec in specs {
-                        let name = add_transform(ctx, spec.clone(), heads.clone(), &mut pending);
+                        let mut spec = spec.clone();
+                        if copies > 1 {
+                            spec.name = format!("{}_{}", spec.name, inputs[members[0]].source);
+                        }
+                        let name = add_transform(ctx, spec, heads.clone(), &mut pending);
                         heads = vec![name];
                     }
                 }
@@ -469,11 +490,8 @@ fn wire(
         }
         for &o in os {
             sink_inputs[o].extend(heads.iter().cloned());
-            sink_pending[o].extend(pending.iter().cloned());
         }
-        if os.is_empty() {
-            ctx.doc.footer.extend(pending);
-        }
+        waiting.push((os.clone(), pending));
     }
     for (k, f) in filters.iter().enumerate() {
         if filter_specs[k].is_none() {
@@ -490,32 +508,37 @@ fn wire(
         let mut inputs = std::mem::take(&mut sink_inputs[k]);
         inputs.sort();
         inputs.dedup();
+        if inputs.is_empty() {
+            let line = ctx.note(
+                Severity::Note,
+                &o.place,
+                &what(o),
+                "matches no input's tag, so it receives nothing in Fluent Bit either; left out",
+            );
+            ctx.doc.footer.push(line);
+            ctx.doc
+                .footer
+                .extend(o.raw.iter().map(|l| format!("  {l}")));
+            continue;
+        }
         match plugins::output(ctx, o, service) {
-            Ok(spec) if !inputs.is_empty() => {
+            Ok(spec) => {
                 let name = ctx.claim_name(&spec.name);
                 let mut c = Component::new(name, spec.kind, inputs);
                 c.items = spec.items;
-                c.leading = std::mem::take(&mut sink_pending[k]);
+                for (os, pending) in &mut waiting {
+                    if os.contains(&k) {
+                        c.leading.append(pending);
+                    }
+                }
                 c.leading.extend(spec.leading);
                 ctx.doc.sinks.push(c);
             }
-            Ok(_) => {
-                let line = ctx.note(
-                    Severity::Warning,
-                    &o.place,
-                    &what(o),
-                    "matches no input's tag; left out",
-                );
-                ctx.doc.footer.push(line);
-                ctx.doc
-                    .footer
-                    .extend(o.raw.iter().map(|l| format!("  {l}")));
-            }
-            Err(comments) => {
-                ctx.doc.footer.extend(std::mem::take(&mut sink_pending[k]));
-                ctx.doc.footer.extend(comments);
-            }
+            Err(comments) => ctx.doc.footer.extend(comments),
         }
+    }
+    for (_, pending) in waiting {
+        ctx.doc.footer.extend(pending);
     }
 }
 

@@ -38,7 +38,7 @@ pub fn filter(ctx: &mut Ctx, s: &Section, parsers: &[&Section]) -> Result<Vec<Sp
     };
     let origin = format!("From {} ({}).", what(s), ctx.place_text(&s.place));
     if let Some(first) = specs.first_mut() {
-        first.leading.push(origin);
+        first.leading.insert(0, origin);
     }
     if let Some(last) = specs.last_mut() {
         report_rest(ctx, &mut p, &mut last.items);

@@ -181,7 +181,7 @@ pub fn tail(
     }
     if !structured {
         let mut r = Spec::new(format!("{}_field", field), "rename_fields");
-        r.comment(format!(
+        r.leading.push(format!(
             "Fluent Bit's tail puts each line under `{field}`; skiff under `message`."
         ));
         r.set(

@@ -166,9 +166,12 @@ pub fn migrate_text(
         "Comments starting with \"skiff migrate:\" explain settings that skiff handles".into(),
         "differently or could not convert: review them before use.".into(),
     ];
+    // Notes in file order: the main file first, then included files by name.
+    let mut notes = ctx.notes;
+    notes.sort_by(|a, b| (a.file != path, &a.file, a.line).cmp(&(b.file != path, &b.file, b.line)));
     Ok(Migration {
         toml: emit::emit(&ctx.doc),
-        notes: ctx.notes,
+        notes,
     })
 }
 

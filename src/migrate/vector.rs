@@ -28,14 +28,15 @@ pub struct Keys<'a> {
 }
 
 impl<'a> Keys<'a> {
-    pub fn new(node: &'a Node, file: Arc<PathBuf>) -> Keys<'a> {
+    /// The keys of `node`, a component declared at `line` of `file`.
+    pub fn new(node: &'a Node, file: Arc<PathBuf>, line: usize) -> Keys<'a> {
         let mut items = Vec::new();
         flatten("", node, &mut items);
         Keys {
             used: vec![false; items.len()],
             items,
             file,
-            line: node.line,
+            line,
         }
     }
 
@@ -191,9 +192,9 @@ pub fn convert(root: &Node, file: Arc<PathBuf>, ctx: &mut Ctx) -> Result<(), Mig
             );
         }
     }
-    for (section, name, node, _) in &comps {
+    for (section, name, node, line) in &comps {
         if *section == 0 {
-            super::vector_sources::source(ctx, &mut g, name, node);
+            super::vector_sources::source(ctx, &mut g, name, node, *line);
         }
     }
     for (section, name, node, line) in &comps {
@@ -204,7 +205,7 @@ pub fn convert(root: &Node, file: Arc<PathBuf>, ctx: &mut Ctx) -> Result<(), Mig
     for (section, name, node, line) in &comps {
         if *section == 2 {
             let inputs = g.input_heads(ctx, name, *line, &comps);
-            super::vector_sinks::sink(ctx, &mut g, name, node, inputs);
+            super::vector_sinks::sink(ctx, &mut g, (name, node, *line), inputs);
         }
     }
     let leftovers: Vec<String> = g.pending.into_values().flatten().collect();
@@ -213,7 +214,7 @@ pub fn convert(root: &Node, file: Arc<PathBuf>, ctx: &mut Ctx) -> Result<(), Mig
 }
 
 fn globals(root: &Node, file: &Arc<PathBuf>, ctx: &mut Ctx) {
-    let mut keys = Keys::new(root, file.clone());
+    let mut keys = Keys::new(root, file.clone(), 1);
     keys.take_prefix("sources");
     keys.take_prefix("transforms");
     keys.take_prefix("sinks");
@@ -351,7 +352,7 @@ impl Graph {
         stack.push(name.to_owned());
         let inputs = self.input_heads(ctx, name, line, comps);
         stack.pop();
-        let mut keys = Keys::new(node, self.file.clone());
+        let mut keys = Keys::new(node, self.file.clone(), line);
         keys.take("inputs");
         let kind = keys
             .take("type")

@@ -181,30 +181,35 @@ impl Builder {
                 if let Some(tz) = timezone.or_else(|| self.timezone.clone()) {
                     ts.push(("timezone".into(), Val::interp(tz)));
                 }
-                if f != "timestamp" {
-                    let c = ctx.note(
+                let note = (f != "timestamp").then(|| {
+                    ctx.note(
                         Severity::Note,
                         &place,
                         &format!("parse_timestamp!(.{f})"),
                         "skiff also sets the event's timestamp from this field",
-                    );
-                    self.pending.push(c);
-                }
-                let fold = self.pending.is_empty()
-                    && self.specs.last().is_some_and(|s| {
-                        s.kind.starts_with("parse_")
-                            && s.kind != "parse_timestamp"
-                            && !s
-                                .items
-                                .iter()
-                                .any(|i| matches!(i, Item::Key(k, _) if k == "timestamp"))
-                    });
+                    )
+                });
+                // A parser that merged into the root just before, with no timestamp yet,
+                // takes the timestamp as its option.
+                let fold = self.pending.is_empty() && self.specs.last().is_some_and(|s| {
+                    matches!(s.kind, "parse_json" | "parse_regex" | "parse_logfmt")
+                        && !s.items.iter().any(
+                            |i| matches!(i, Item::Key(k, _) if k == "timestamp" || k == "target"),
+                        )
+                });
                 match self.specs.last_mut() {
-                    Some(last) if fold => last.set("timestamp", Val::Table(ts)),
+                    Some(last) if fold => {
+                        last.items.extend(note.map(Item::Comment));
+                        last.set("timestamp", Val::Table(ts));
+                    }
                     _ => {
                         let mut s = Spec::new("parse_timestamp", "parse_timestamp");
+                        s.items.extend(note.map(Item::Comment));
                         for (k, v) in ts {
                             s.set(&k, v);
+                        }
+                        if self.on_error_drop {
+                            s.set("on_error", Val::text("drop"));
                         }
                         self.push(s);
                     }

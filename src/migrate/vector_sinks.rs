@@ -6,14 +6,19 @@ use super::tree::{Kind, Node};
 use super::vector::{report_rest, secs, text, texts, Graph, Keys, COMMON_NOTES};
 
 /// Converts sink `name`, reading from the skiff components `inputs`.
-pub fn sink(ctx: &mut Ctx, g: &mut Graph, name: &str, node: &Node, inputs: Vec<String>) {
-    let mut keys = Keys::new(node, g.file.clone());
+pub fn sink(
+    ctx: &mut Ctx,
+    g: &mut Graph,
+    (name, node, line): (&str, &Node, usize),
+    inputs: Vec<String>,
+) {
+    let mut keys = Keys::new(node, g.file.clone(), line);
     keys.take("inputs");
     let kind = keys
         .take("type")
         .and_then(|(n, _)| text(n))
         .unwrap_or_default();
-    let place = keys.place(node.line);
+    let place = keys.place(line);
     let own = g
         .names
         .get(name)

@@ -6,13 +6,13 @@ use super::tree::{Kind, Node};
 use super::vector::{report_rest, secs, text, texts, Graph, Keys, COMMON_NOTES};
 
 /// Converts source `name`, recording what carries its output in `g.heads`.
-pub fn source(ctx: &mut Ctx, g: &mut Graph, name: &str, node: &Node) {
-    let mut keys = Keys::new(node, g.file.clone());
+pub fn source(ctx: &mut Ctx, g: &mut Graph, name: &str, node: &Node, line: usize) {
+    let mut keys = Keys::new(node, g.file.clone(), line);
     let kind = keys
         .take("type")
         .and_then(|(n, _)| text(n))
         .unwrap_or_default();
-    let place = keys.place(node.line);
+    let place = keys.place(line);
     let own = g
         .names
         .get(name)
