@@ -217,12 +217,14 @@ fn detect(path: &Path, text: &str, from: Option<Tool>) -> Option<Syntax> {
         None if ext == "conf" || classic => Some(Syntax::FluentBitClassic),
         None if ext == "toml" => Some(Syntax::VectorToml),
         None if yaml_ext => {
-            let root = tree::from_yaml(text).ok()?;
+            // A YAML file that does not parse is reported, with its line, by the Vector reader.
+            let Ok(root) = tree::from_yaml(text) else {
+                return Some(Syntax::VectorYaml);
+            };
             let has = |k: &str| root.get(k).is_some();
             if has("pipeline") || has("service") || has("parsers") || has("includes") {
                 Some(Syntax::FluentBitYaml)
             } else {
-                // A YAML file that does not parse is reported by the Vector reader.
                 Some(Syntax::VectorYaml)
             }
         }

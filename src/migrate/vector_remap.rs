@@ -191,12 +191,13 @@ impl Builder {
                 });
                 // A parser that merged into the root just before, with no timestamp yet,
                 // takes the timestamp as its option.
-                let fold = self.pending.is_empty() && self.specs.last().is_some_and(|s| {
-                    matches!(s.kind, "parse_json" | "parse_regex" | "parse_logfmt")
+                let fold = self.pending.is_empty()
+                    && self.specs.last().is_some_and(|s| {
+                        matches!(s.kind, "parse_json" | "parse_regex" | "parse_logfmt")
                         && !s.items.iter().any(
                             |i| matches!(i, Item::Key(k, _) if k == "timestamp" || k == "target"),
                         )
-                });
+                    });
                 match self.specs.last_mut() {
                     Some(last) if fold => {
                         last.items.extend(note.map(Item::Comment));

@@ -1,0 +1,105 @@
+//! Helpers shared by the `skiff migrate` tests: run the binary, compare with golden files,
+//! and the environment the converted configs refer to.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Where the migrate fixtures live, relative to the crate root (the tests' working directory).
+pub const FIXTURES: &str = "tests/fixtures/migrate";
+
+/// Variables the fixtures' configs use, with values for `validate` and `run`.
+pub const ENV: &[(&str, &str)] = &[
+    ("POD_NAME", "app-7f9c"),
+    ("POD_NAMESPACE", "shop"),
+    ("ELASTICSEARCH_HOST", "127.0.0.1"),
+    ("ELASTICSEARCH_PORT", "9200"),
+    ("ES_USER", "elastic"),
+    ("ES_PASSWORD", "secret"),
+    ("APP_ENV", "test"),
+];
+
+/// The cases with a golden output: (directory, input file, expected exit code).
+pub const CASES: &[(&str, &str, i32)] = &[
+    ("seed-fluent-bit", "fluent-bit.conf", 0),
+    ("seed-vector", "vector.toml", 0),
+    ("fb-tail", "fluent-bit.conf", 0),
+    ("fb-parsers", "fluent-bit.conf", 0),
+    ("fb-filters", "fluent-bit.conf", 0),
+    ("fb-outputs", "fluent-bit.conf", 0),
+    ("fb-lua", "fluent-bit.conf", 2),
+    ("fb-unsupported", "fluent-bit.conf", 2),
+    ("fb-yaml", "fluent-bit.yaml", 2),
+    ("vector-full", "vector.toml", 2),
+    ("vector-yaml", "vector.yaml", 0),
+    ("vector-if", "vector.toml", 2),
+];
+
+/// What a run of the binary printed.
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            code: o.status.code().unwrap_or(-1),
+        }
+    }
+}
+
+/// Runs `skiff ARGS` with the fixtures' environment.
+pub fn skiff(args: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_skiff"));
+    cmd.args(args)
+        .env_remove("SKIFF_CONFIG")
+        .env_remove("SKIFF_LOG");
+    for (k, v) in ENV {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("skiff runs").into()
+}
+
+/// The path of a case's input.
+pub fn input(case: &str, file: &str) -> String {
+    format!("{FIXTURES}/{case}/{file}")
+}
+
+/// Compares `actual` with the golden file `path`; with `SKIFF_BLESS=1`, writes it instead.
+pub fn assert_golden(path: &Path, actual: &str) {
+    if std::env::var_os("SKIFF_BLESS").is_some() {
+        std::fs::write(path, actual).expect("write golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e} (run with SKIFF_BLESS=1)",
+            path.display()
+        )
+    });
+    if expected != actual {
+        panic!(
+            "{} differs from the output.\n--- expected\n{expected}\n--- actual\n{actual}",
+            path.display()
+        );
+    }
+}
+
+/// The golden output of a case, as produced by the binary.
+pub fn migrated(case: &str, file: &str) -> String {
+    let run = skiff(&["migrate", &input(case, file)]);
+    assert!(run.code == 0 || run.code == 2, "{case}: {}", run.stderr);
+    run.stdout
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write file");
+    path
+}
