@@ -12,7 +12,9 @@ mod support;
 
 use std::path::Path;
 
-use support::migrate::{assert_golden, input, migrated, skiff, write, CASES, FIXTURES};
+use support::migrate::{
+    assert_golden, input, local, migrated, run_once, skiff, write, CASES, FIXTURES,
+};
 
 fn golden(case: &str, file: &str, code: i32) -> support::migrate::Run {
     let run = skiff(&["migrate", &input(case, file)]);
@@ -282,4 +284,24 @@ fn outputs_validate_through_the_component_types_that_exist() {
         let run = skiff(&["validate", "--config", path.to_str().unwrap()]);
         assert_eq!(run.code, 0, "{case}:\n{}\n{text}", run.stderr);
     }
+}
+
+#[test]
+fn a_converted_pipeline_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(logs.join("app.log"), "first line\nsecond line\n").unwrap();
+    let vector = "[sources.app]\ntype = \"file\"\ninclude = [\"/var/log/app/*.log\"]\n\n\
+                  [sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\nencoding.codec = \"json\"\n";
+    let input = write(dir.path(), "vector.toml", vector);
+    let run = skiff(&["migrate", input.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let config = local(&run.stdout, &logs, &dir.path().join("data"));
+    let events = run_once(&write(dir.path(), "skiff.toml", &config));
+    let messages: Vec<&str> = events
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages, ["first line", "second line"]);
 }

@@ -4,7 +4,10 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use toml_edit::{value, Array, DocumentMut, Item, Table};
 
 /// Where the migrate fixtures live, relative to the crate root (the tests' working directory).
 pub const FIXTURES: &str = "tests/fixtures/migrate";
@@ -102,4 +105,66 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write file");
     path
+}
+
+/// Points a config at `logs`, keeps its state in `data`, turns the API off, and swaps each
+/// elasticsearch sink for a JSON console sink reading the same inputs.
+pub fn local(text: &str, logs: &Path, data: &Path) -> String {
+    let mut doc: DocumentMut = text.parse().unwrap();
+    doc["data_dir"] = value(data.to_str().unwrap());
+    let mut api = Table::new();
+    api["enabled"] = value(false);
+    doc["api"] = Item::Table(api);
+    let glob = logs.join("*.log");
+    for (_, source) in doc["sources"].as_table_like_mut().unwrap().iter_mut() {
+        let source = source.as_table_like_mut().unwrap();
+        let mut include = Array::new();
+        include.push(glob.to_str().unwrap());
+        source.insert("include", value(include));
+        source.remove("exclude");
+    }
+    for (_, sink) in doc["sinks"].as_table_like_mut().unwrap().iter_mut() {
+        let sink = sink.as_table_like_mut().unwrap();
+        if sink.get("type").and_then(Item::as_str) == Some("elasticsearch") {
+            let inputs = sink.get("inputs").cloned().unwrap();
+            sink.clear();
+            sink.insert("type", value("console"));
+            sink.insert("inputs", inputs);
+            sink.insert("encoding", value("json"));
+        }
+    }
+    doc.to_string()
+}
+
+/// Runs `skiff run --once` on `config` and returns the events it printed.
+pub fn run_once(config: &Path) -> Vec<serde_json::Value> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_skiff"));
+    cmd.args(["run", "--once", "--config", config.to_str().unwrap()])
+        .env_remove("SKIFF_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in ENV {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("skiff run --once did not finish on {}", config.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}: {}\n{stdout}",
+        config.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
 }
