@@ -5,8 +5,8 @@
 //! filter would change records silently.
 
 use super::fluentbit::{Prop, Section};
-use super::fluentbit_convert::{report_rest, what, Props};
 use super::fluentbit_plugins::{container_parser, left_out, parser_spec, record_accessor};
+use super::fluentbit_props::{report_rest, what, Props};
 use super::ir::{Ctx, Item, Severity, Spec, Val};
 use super::translate::{fb_bool, onigmo_to_rust};
 

@@ -9,8 +9,10 @@
 //! Layout:
 //! - [`tree`]: TOML / YAML / JSON read into one positioned tree;
 //! - [`fluentbit`], [`fluentbit_yaml`]: Fluent Bit's two formats read into sections;
-//!   [`fluentbit_convert`], [`fluentbit_plugins`], [`fluentbit_filters`] convert them;
-//! - [`vector`], [`vector_sources`], [`vector_remap`] (with [`vrl`]), [`vector_sinks`];
+//!   [`fluentbit_convert`], [`fluentbit_plugins`], [`fluentbit_filters`], [`fluentbit_outputs`]
+//!   convert them, with [`fluentbit_props`] keeping track of the keys used;
+//! - [`vector`], [`vector_sources`], [`vector_remap`] (with [`vrl`]), [`vector_filter`],
+//!   [`vector_sinks`];
 //! - [`translate`]: value rules (sizes, durations, time formats, regexes, variables);
 //! - [`ir`]: the converted document and the notes; [`emit`]: writes it as TOML.
 
@@ -18,12 +20,15 @@ pub mod emit;
 pub mod fluentbit;
 pub mod fluentbit_convert;
 pub mod fluentbit_filters;
+pub mod fluentbit_outputs;
 pub mod fluentbit_plugins;
+pub mod fluentbit_props;
 pub mod fluentbit_yaml;
 pub mod ir;
 pub mod translate;
 pub mod tree;
 pub mod vector;
+pub mod vector_filter;
 pub mod vector_remap;
 pub mod vector_sinks;
 pub mod vector_sources;
