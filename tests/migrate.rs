@@ -305,3 +305,30 @@ fn a_converted_pipeline_runs() {
         .collect();
     assert_eq!(messages, ["first line", "second line"]);
 }
+
+#[test]
+fn the_docs_show_the_seed_conversions_exactly() {
+    // The reference lives in docs/migrate.md until it is merged into the README.
+    let docs = std::fs::read_to_string("docs/migrate.md")
+        .or_else(|_| std::fs::read_to_string("README.md"))
+        .unwrap();
+    for (case, inputs) in [
+        ("seed-fluent-bit", &["fluent-bit.conf", "parsers.conf"][..]),
+        ("seed-vector", &["vector.toml"][..]),
+    ] {
+        let dir = Path::new(FIXTURES).join(case);
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+        for f in inputs {
+            assert!(docs.contains(&format!("\n{}```\n", read(f))), "{case}/{f}");
+        }
+        assert!(
+            docs.contains(&format!("```toml\n{}```\n", read("expected.toml"))),
+            "{case} output"
+        );
+        let stderr = read("expected.stderr").replace(&format!("{FIXTURES}/{case}/"), "");
+        assert!(
+            docs.contains(&format!("```\n{stderr}```\n")),
+            "{case} notes"
+        );
+    }
+}
