@@ -77,6 +77,14 @@ fn fluent_bit_outputs_and_service() {
 }
 
 #[test]
+fn fluent_bit_container_logs_kubernetes_and_more_outputs() {
+    let run = golden("fb-containers", "fluent-bit.conf", 2);
+    assert!(run
+        .stdout
+        .contains("index = \"{{ kubernetes.namespace_name }}-%Y.%m.%d\""));
+}
+
+#[test]
 fn fluent_bit_yaml_config() {
     golden("fb-yaml", "fluent-bit.yaml", 2);
 }
@@ -125,6 +133,14 @@ fn fluent_bit_constructs_without_equivalent() {
 #[test]
 fn vector_options() {
     golden("vector-full", "vector.toml", 2);
+}
+
+#[test]
+fn vector_multiline_wildcard_inputs_targets_and_data_streams() {
+    let run = golden("vector-more", "vector.toml", 0);
+    assert!(run
+        .stdout
+        .contains("inputs = [\"app_audit\", \"app_multiline\"]"));
 }
 
 #[test]

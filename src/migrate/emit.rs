@@ -245,8 +245,10 @@ mod tests {
             "endpoints",
             Val::List(vec![Val::interp("http://${H}:9200")]),
         );
-        c.table_mut("batch")
-            .push(("timeout".into(), Val::text("1s")));
+        c.set(
+            "batch",
+            Val::Table(vec![("timeout".into(), Val::text("1s"))]),
+        );
         let long: Vec<(String, Val)> = (0..8)
             .map(|i| (format!("header_{i}"), Val::text("some value")))
             .collect();

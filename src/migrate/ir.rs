@@ -33,11 +33,6 @@ impl Val {
     pub fn interp(s: impl Into<String>) -> Val {
         Val::Str(s.into())
     }
-
-    /// A list of literal strings.
-    pub fn texts<S: AsRef<str>>(items: &[S]) -> Val {
-        Val::List(items.iter().map(|s| Val::text(s.as_ref())).collect())
-    }
 }
 
 /// Escapes `$` where skiff's interpolation would read it (`${` and `$$`).
@@ -101,25 +96,6 @@ impl Component {
             Item::Key(k, v) if k == key => Some(v),
             _ => None,
         })
-    }
-
-    /// The value of `key`, created as an empty inline table if absent (for nested options
-    /// such as `batch` or `tls` filled from several source keys).
-    pub fn table_mut(&mut self, key: &str) -> &mut Vec<(String, Val)> {
-        let pos = self
-            .items
-            .iter()
-            .position(|i| matches!(i, Item::Key(k, Val::Table(_)) if k == key));
-        let pos = pos.unwrap_or_else(|| {
-            self.items
-                .push(Item::Key(key.to_owned(), Val::Table(Vec::new())));
-            self.items.len() - 1
-        });
-        match &mut self.items[pos] {
-            Item::Key(_, Val::Table(t)) => t,
-            // The position was found or created as a table just above.
-            _ => unreachable!("table_mut: item at {pos} is a table"),
-        }
     }
 }
 
@@ -276,11 +252,6 @@ impl Ctx {
             n += 1;
         }
         name
-    }
-
-    /// Marks a name as taken without changing it (names kept from the input).
-    pub fn reserve_name(&mut self, name: &str) -> bool {
-        self.names.insert(name.to_owned())
     }
 }
 

@@ -4,6 +4,11 @@
 //! value, so that each warning can name the place in the user's file. TOML is read with
 //! `toml_edit` (spans), YAML with `saphyr` (marked nodes); both become a [`Node`] tree. JSON, a
 //! subset of YAML 1.2, goes through the YAML reader.
+//!
+//! Why saphyr for YAML: it is maintained, pure Rust, follows YAML 1.2 (where `on` / `off` stay
+//! strings, as Fluent Bit reads them), and gives every node its position. `serde_yaml` is
+//! unmaintained, and the values of its maintained forks (`serde_yaml_ng`, `serde_norway`) carry
+//! no positions.
 
 use saphyr::{LoadableYamlNode, MarkedYamlOwned, ScalarOwned, YamlDataOwned};
 use toml_edit::{Document, Item, Value};

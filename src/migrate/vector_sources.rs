@@ -158,6 +158,16 @@ fn multiline(ctx: &mut Ctx, keys: &mut Keys, items: &mut Vec<Item>) -> Option<Co
         "From the file source's multiline option ({}).",
         ctx.place_text(&keys.place(line))
     ));
+    let start = get("start_pattern");
+    if start.is_some() && start != condition {
+        let c = ctx.note(
+            Severity::Note,
+            &keys.place(line),
+            "multiline.start_pattern",
+            "skiff's multiline transform groups lines by condition_pattern alone",
+        );
+        m.comment(c);
+    }
     match (get("mode").as_deref(), condition) {
         (Some("halt_before"), Some(c)) => {
             m.set("mode", Val::text("start"));

@@ -34,9 +34,11 @@ pub const CASES: &[(&str, &str, i32)] = &[
     ("fb-lua", "fluent-bit.conf", 2),
     ("fb-unsupported", "fluent-bit.conf", 2),
     ("fb-yaml", "fluent-bit.yaml", 2),
+    ("fb-containers", "fluent-bit.conf", 2),
     ("vector-full", "vector.toml", 2),
     ("vector-yaml", "vector.yaml", 0),
     ("vector-if", "vector.toml", 2),
+    ("vector-more", "vector.toml", 0),
 ];
 
 /// What a run of the binary printed.
