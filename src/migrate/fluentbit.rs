@@ -57,6 +57,8 @@ impl Section {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FbConfig {
     pub sections: Vec<Section>,
+    /// Parsers files that could not be read: where they are named, and the path tried.
+    pub unread: Vec<(Place, String)>,
 }
 
 impl FbConfig {
@@ -85,7 +87,19 @@ pub fn read(path: &Path, text: &str) -> Result<FbConfig, MigrateError> {
         sections: Vec::new(),
     };
     r.read_text(Arc::new(path.to_path_buf()), text)?;
-    let parsers_files: Vec<Prop> = r
+    let mut cfg = FbConfig {
+        sections: r.sections,
+        unread: Vec::new(),
+    };
+    read_parsers_files(&r.base_dir, &mut cfg)?;
+    Ok(cfg)
+}
+
+/// Reads the parsers files named by `[SERVICE] Parsers_File` into `cfg`. A file that cannot be
+/// read is recorded in `cfg.unread` (the config is often copied out of its container, and
+/// Fluent Bit's image ships its own parsers file); a file that is malformed is an error.
+pub fn read_parsers_files(base_dir: &Path, cfg: &mut FbConfig) -> Result<(), MigrateError> {
+    let props: Vec<Prop> = cfg
         .sections
         .iter()
         .filter(|s| s.kind == "SERVICE")
@@ -93,20 +107,47 @@ pub fn read(path: &Path, text: &str) -> Result<FbConfig, MigrateError> {
         .filter(|p| p.key.eq_ignore_ascii_case("parsers_file"))
         .cloned()
         .collect();
-    for prop in parsers_files {
-        let file = r.base_dir.join(&prop.value);
-        let text = read_included(&file, &prop.place)?;
-        if is_yaml_path(&file) {
-            let parsers = super::fluentbit_yaml::read_parsers(&file, &text)?;
-            r.sections.extend(parsers);
+    for prop in props {
+        let file = resolve(base_dir, &prop.value);
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            cfg.unread
+                .push((prop.place.clone(), file.display().to_string()));
+            continue;
+        };
+        let sections = if is_yaml_path(&file) {
+            super::fluentbit_yaml::read_parsers(&file, &text)?
         } else {
-            r.stack = vec![file.clone()];
+            let mut r = Reader {
+                base_dir: base_dir.to_owned(),
+                vars: Vec::new(),
+                stack: vec![file.clone()],
+                sections: Vec::new(),
+            };
             r.read_text(Arc::new(file), &text)?;
-        }
+            r.sections
+        };
+        // A parsers file defines parsers; anything else in it (another Parsers_File) is ignored.
+        cfg.sections.extend(
+            sections
+                .into_iter()
+                .filter(|s| matches!(s.kind.as_str(), "PARSER" | "MULTILINE_PARSER")),
+        );
     }
-    Ok(FbConfig {
-        sections: r.sections,
-    })
+    Ok(())
+}
+
+/// The file a config names: `name` relative to `base_dir`, or, when that does not exist, the
+/// file of the same name in `base_dir` (a path inside the container, such as
+/// `/fluent-bit/etc/parsers.conf`, for a config copied out of its ConfigMap).
+pub fn resolve(base_dir: &Path, name: &str) -> PathBuf {
+    let direct = base_dir.join(name);
+    if direct.exists() {
+        return direct;
+    }
+    match Path::new(name).file_name() {
+        Some(f) if base_dir.join(f).exists() => base_dir.join(f),
+        _ => direct,
+    }
 }
 
 /// Whether a file name says YAML.
@@ -236,7 +277,7 @@ impl Reader {
                 .map_err(|e| err(format!("invalid `@INCLUDE` pattern `{pattern}`: {e}")))?;
             matches.filter_map(Result::ok).collect()
         } else {
-            vec![full]
+            vec![resolve(&self.base_dir, pattern)]
         };
         files.sort();
         for file in files {
@@ -340,6 +381,22 @@ mod tests {
         let kinds: Vec<&str> = cfg.sections.iter().map(|s| s.kind.as_str()).collect();
         assert_eq!(kinds, ["SERVICE", "INPUT", "PARSER"]);
         assert_eq!(*cfg.sections[2].place.file, dir.path().join("parsers.conf"));
+    }
+
+    #[test]
+    fn a_parsers_file_named_by_its_container_path_is_found_beside_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("parsers.conf"),
+            "[PARSER]\n Name j\n Format json\n",
+        )
+        .unwrap();
+        let main = dir.path().join("fluent-bit.conf");
+        let text = "[SERVICE]\n Parsers_File /fluent-bit/etc/parsers.conf\n Parsers_File /etc/custom.conf\n";
+        let cfg = read(&main, text).unwrap();
+        assert_eq!(cfg.of_kind("PARSER").count(), 1);
+        assert_eq!(cfg.unread.len(), 1);
+        assert_eq!(cfg.unread[0].0.line, 3);
     }
 
     #[test]

@@ -29,6 +29,15 @@ pub fn convert(cfg: &FbConfig, ctx: &mut Ctx) {
     for s in cfg.of_kind("SERVICE") {
         convert_service(s, ctx, &mut service);
     }
+    for (place, file) in &cfg.unread {
+        let line = ctx.note(
+            Severity::Warning,
+            place,
+            "Parsers_File",
+            &format!("cannot read {file}: the parsers it defines are unknown (put it next to the config)"),
+        );
+        ctx.doc.globals.push(Item::Comment(line));
+    }
     let parsers: Vec<&Section> = cfg.of_kind("PARSER").collect();
     let mut inputs = Vec::new();
     for (idx, s) in cfg.of_kind("INPUT").enumerate() {

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::fluentbit::{is_yaml_path, read_included, FbConfig, Prop, Section};
+use super::fluentbit::{read_included, read_parsers_files, resolve, FbConfig, Prop, Section};
 use super::ir::Place;
 use super::tree::{self, Entry, Kind, Node};
 use super::MigrateError;
@@ -29,24 +29,12 @@ pub fn read(path: &Path, text: &str) -> Result<FbConfig, MigrateError> {
     let mut vars = Vec::new();
     read_into(path, text, &mut sections, &mut vars, 0)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let parsers_files: Vec<Prop> = sections
-        .iter()
-        .filter(|s: &&Section| s.kind == "SERVICE")
-        .flat_map(|s| s.props.iter())
-        .filter(|p| p.key.eq_ignore_ascii_case("parsers_file"))
-        .cloned()
-        .collect();
-    for prop in parsers_files {
-        let file = base.join(&prop.value);
-        let text = read_included(&file, &prop.place)?;
-        if is_yaml_path(&file) {
-            sections.extend(read_parsers(&file, &text)?);
-        } else {
-            let classic = super::fluentbit::read(&file, &text)?;
-            sections.extend(classic.sections);
-        }
-    }
-    Ok(FbConfig { sections })
+    let mut cfg = FbConfig {
+        sections,
+        unread: Vec::new(),
+    };
+    read_parsers_files(&base, &mut cfg)?;
+    Ok(cfg)
 }
 
 /// Reads a YAML parsers file: its `parsers` and `multiline_parsers`.
@@ -195,11 +183,8 @@ impl YamlReader<'_> {
                     format!("`includes` nests deeper than {MAX_INCLUDE_DEPTH} files"),
                 ));
             }
-            let file = path
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default()
-                .join(&name);
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let file = resolve(&dir, &name);
             if file == path {
                 return Err(self.err(item.line, format!("`includes: {name}` includes itself")));
             }

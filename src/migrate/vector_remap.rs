@@ -22,7 +22,7 @@ pub fn program_text(keys_node: &Node, config_dir: &Path) -> Option<(String, usiz
         Kind::Str(s) => Some(s.clone()),
         _ => None,
     })?;
-    std::fs::read_to_string(config_dir.join(file))
+    std::fs::read_to_string(super::fluentbit::resolve(config_dir, &file))
         .ok()
         .map(|t| (t, 1))
 }
@@ -43,7 +43,7 @@ pub fn remap(ctx: &mut Ctx, keys: &mut Keys) -> Result<Vec<Spec>, Vec<String>> {
             _ => None,
         },
         (None, Some((n, _))) => text(n).and_then(|f| {
-            let path = dir.join(&f);
+            let path = super::fluentbit::resolve(&dir, &f);
             std::fs::read_to_string(&path)
                 .ok()
                 .map(|t| (t, 1, std::sync::Arc::new(path)))
