@@ -12,13 +12,15 @@ mod support;
 use support::migrate::{local, migrated, run_once, skiff, write, CASES};
 use toml_edit::{DocumentMut, Item};
 
-/// Removes `tls.ca_file` settings: the fixtures name CA files of the machine they came from,
-/// which a validating sink may want to read.
-fn without_ca_files(doc: &mut DocumentMut) {
+/// Removes `tls` file settings: the fixtures name certificate files of the machine they came
+/// from, which a validating sink may want to read.
+fn without_tls_files(doc: &mut DocumentMut) {
     if let Some(sinks) = doc.get_mut("sinks").and_then(Item::as_table_like_mut) {
         for (_, sink) in sinks.iter_mut() {
             if let Some(tls) = sink.get_mut("tls").and_then(Item::as_table_like_mut) {
-                tls.remove("ca_file");
+                for key in ["ca_file", "crt_file", "key_file"] {
+                    tls.remove(key);
+                }
             }
         }
     }
@@ -29,7 +31,7 @@ fn every_migrated_config_passes_validate() {
     let dir = tempfile::tempdir().unwrap();
     for (case, file, _) in CASES {
         let mut doc: DocumentMut = migrated(case, file).parse().unwrap();
-        without_ca_files(&mut doc);
+        without_tls_files(&mut doc);
         let path = write(dir.path(), &format!("{case}.toml"), &doc.to_string());
         let run = skiff(&["validate", "--config", path.to_str().unwrap()]);
         assert_eq!(run.code, 0, "{case}: {}\n{doc}", run.stderr);
