@@ -89,9 +89,14 @@ struct Deferred<'a> {
 fn write_items(out: &mut String, path: &[&str], items: &[Item]) {
     let mut deferred: Vec<Deferred> = Vec::new();
     let mut pending: Vec<&str> = Vec::new();
-    for item in items {
+    for (i, item) in items.iter().enumerate() {
         match item {
             Item::Comment(text) => pending.push(text),
+            // A key set twice keeps its last value: TOML allows each key once.
+            Item::Key(k, _)
+                if items[i + 1..]
+                    .iter()
+                    .any(|l| matches!(l, Item::Key(k2, _) if k2 == k)) => {}
             Item::Key(k, Val::Table(t)) if inline_too_long(k, t) => {
                 deferred.push(Deferred {
                     comments: std::mem::take(&mut pending),
@@ -118,10 +123,18 @@ fn write_items(out: &mut String, path: &[&str], items: &[Item]) {
         let mut header: Vec<String> = path.iter().map(|p| key(p)).collect();
         header.push(key(d.key));
         let _ = writeln!(out, "[{}]", header.join("."));
-        for (k, v) in d.table {
+        for (k, v) in last_of_each(d.table) {
             let _ = writeln!(out, "{} = {}", key(k), value(v));
         }
     }
+}
+
+/// The entries of a table, each key once with its last value, in order.
+fn last_of_each(t: &[(String, Val)]) -> impl Iterator<Item = &(String, Val)> {
+    t.iter()
+        .enumerate()
+        .filter(|(i, (k, _))| t[i + 1..].iter().all(|(k2, _)| k2 != k))
+        .map(|(_, e)| e)
 }
 
 fn inline_too_long(k: &str, t: &[(String, Val)]) -> bool {
@@ -154,8 +167,7 @@ pub fn value(v: &Val) -> String {
         }
         Val::Table(t) if t.is_empty() => "{}".into(),
         Val::Table(t) => {
-            let parts: Vec<String> = t
-                .iter()
+            let parts: Vec<String> = last_of_each(t)
                 .map(|(k, v)| format!("{} = {}", key(k), value(v)))
                 .collect();
             format!("{{ {} }}", parts.join(", "))
@@ -224,6 +236,17 @@ mod tests {
         assert_eq!(key("app_logs"), "app_logs");
         assert_eq!(key("kubernetes.pod_name"), "\"kubernetes.pod_name\"");
         assert_eq!(key(""), "\"\"");
+    }
+
+    #[test]
+    fn a_key_set_twice_keeps_its_last_value() {
+        let mut doc = Doc::default();
+        doc.log.push(Item::Key("level".into(), Val::text("info")));
+        doc.log.push(Item::Key("level".into(), Val::text("debug")));
+        let t = Val::Table(vec![("a".into(), Val::Int(1)), ("a".into(), Val::Int(2))]);
+        doc.log.push(Item::Key("t".into(), t));
+        let text = emit(&doc);
+        assert_eq!(text, "[log]\nlevel = \"debug\"\nt = { a = 2 }\n");
     }
 
     #[test]

@@ -98,6 +98,14 @@ fn push_rule(
     }
     if let Some(run) = runs.last_mut() {
         match value {
+            // Rules apply in order: a later Set wins; a later Add, Copy or Rename of a key
+            // already handled does nothing.
+            Some(v) if run.fields.iter().any(|(k, _)| *k == key) => {
+                if overwrite && kind == "add_fields" {
+                    run.fields.retain(|(k, _)| *k != key);
+                    run.fields.push((key, v));
+                }
+            }
             Some(v) => run.fields.push((key, v)),
             None => run.list.push(Val::text(&key)),
         }
