@@ -9,7 +9,8 @@ use super::fluentbit::{Prop, Section};
 use super::fluentbit_props::{bad_value, report_rest, sval, what, Props};
 use super::ir::{Component, Ctx, Item, Severity, Spec, Val};
 use super::translate::{
-    fb_bool, fb_duration, fb_env, fb_size, fb_time_format, fb_time_offset, onigmo_to_rust,
+    check_glob, check_time_format, fb_bool, fb_duration, fb_env, fb_size, fb_time_format,
+    fb_time_offset, onigmo_to_rust,
 };
 
 /// The comment lines for a section left out: the warning, then the section as written.
@@ -19,15 +20,28 @@ pub fn left_out(ctx: &mut Ctx, s: &Section, why: &str) -> Vec<String> {
     lines
 }
 
-fn comma_list(p: &Prop) -> Val {
-    Val::List(
-        fb_env(&p.value, &[])
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| Val::interp(s.to_owned()))
-            .collect(),
-    )
+/// A comma-separated list of globs; a pattern skiff cannot read is left out with a warning.
+fn globs(ctx: &mut Ctx, p: &Prop, items: &mut Vec<Item>) -> Val {
+    let mut out = Vec::new();
+    for g in fb_env(&p.value, &[])
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        match check_glob(g) {
+            Ok(()) => out.push(Val::interp(g.to_owned())),
+            Err(why) => {
+                let line = ctx.note(
+                    Severity::Warning,
+                    &p.place,
+                    &p.key,
+                    &format!("{why}; left out"),
+                );
+                items.push(Item::Comment(line));
+            }
+        }
+    }
+    Val::List(out)
 }
 
 pub fn note_each(ctx: &mut Ctx, p: &mut Props, items: &mut Vec<Item>, keys: &[&str], why: &str) {
@@ -49,10 +63,14 @@ pub fn tail(
     let mut items = Vec::new();
     let mut chain = Vec::new();
     if let Some(v) = p.take("path") {
-        items.push(Item::Key("include".into(), comma_list(v)));
+        let include = globs(ctx, v, &mut items);
+        if include != Val::List(Vec::new()) {
+            items.push(Item::Key("include".into(), include));
+        }
     }
     if let Some(v) = p.take("exclude_path") {
-        items.push(Item::Key("exclude".into(), comma_list(v)));
+        let exclude = globs(ctx, v, &mut items);
+        items.push(Item::Key("exclude".into(), exclude));
     }
     match p.take("read_from_head") {
         Some(v) => match fb_bool(&v.value) {
@@ -358,7 +376,21 @@ fn timestamp(ctx: &mut Ctx, p: &mut Props, spec: &mut Spec) {
     let keep = p.take("time_keep");
     let offset = p.take("time_offset");
     let system_tz = p.take("time_system_timezone");
-    let Some(format) = format else {
+    let converted = format.map(|f| (f, fb_time_format(&f.value)));
+    if let Some((f, why)) = converted
+        .as_ref()
+        .and_then(|(f, c)| check_time_format(c).err().map(|w| (f, w)))
+    {
+        let line = ctx.note(
+            Severity::Warning,
+            &f.place,
+            &format!("Time_Format {}", f.value),
+            &format!("{why}; the time is not parsed"),
+        );
+        spec.comment(line);
+        return;
+    }
+    let Some((_, format)) = converted else {
         if let Some(k) = key {
             let line = ctx.note(Severity::Note, &k.place, &k.key, "without Time_Format neither Fluent Bit nor skiff parses the time; the field is kept as it is");
             spec.comment(line);
@@ -370,10 +402,7 @@ fn timestamp(ctx: &mut Ctx, p: &mut Props, spec: &mut Spec) {
             "field".to_owned(),
             Val::text(key.map_or("time", |k| k.value.as_str())),
         ),
-        (
-            "format".to_owned(),
-            Val::text(&fb_time_format(&format.value)),
-        ),
+        ("format".to_owned(), Val::text(&format)),
     ];
     if let Some(o) = offset {
         match fb_time_offset(&o.value) {

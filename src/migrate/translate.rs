@@ -75,6 +75,36 @@ pub fn fb_time_format(fmt: &str) -> String {
     fmt.replace(".%L", "%.3f").replace("%L", "%3f")
 }
 
+/// Checks a timestamp format the way skiff will read it: chrono strftime, or a named format.
+pub fn check_time_format(fmt: &str) -> Result<(), String> {
+    if matches!(fmt, "rfc3339" | "rfc3164" | "unix" | "unix_ms") {
+        return Ok(());
+    }
+    let bad =
+        chrono::format::StrftimeItems::new(fmt).any(|i| matches!(i, chrono::format::Item::Error));
+    if bad {
+        Err(format!("`{fmt}` is not a strftime format skiff can read"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks a glob pattern the way the file source will read it.
+pub fn check_glob(pattern: &str) -> Result<(), String> {
+    glob::Pattern::new(pattern)
+        .map(|_| ())
+        .map_err(|e| format!("`{pattern}` is not a valid glob: {e}"))
+}
+
+/// Checks a regex in Rust syntax.
+pub fn check_regex(re: &str) -> Result<(), String> {
+    regex::Regex::new(re).map(|_| ()).map_err(|e| {
+        let msg = e.to_string();
+        let last = msg.lines().last().unwrap_or("").trim().to_owned();
+        format!("is not a valid Rust regex: {last}")
+    })
+}
+
 /// Fluent Bit's `Time_Offset` (`+0200`, `-05:00`) as a skiff timezone (`+02:00`).
 pub fn fb_time_offset(s: &str) -> Option<String> {
     let s = s.trim();
@@ -175,11 +205,7 @@ pub fn onigmo_to_rust(re: &str) -> Result<String, String> {
             problems.join(", ")
         ));
     }
-    regex::Regex::new(&out).map_err(|e| {
-        let msg = e.to_string();
-        let last = msg.lines().last().unwrap_or("").trim().to_owned();
-        format!("is not a valid Rust regex: {last}")
-    })?;
+    check_regex(&out)?;
     Ok(out)
 }
 
@@ -320,6 +346,17 @@ mod tests {
         let f = fb_time_format("%Y-%m-%dT%H:%M:%S.%L");
         let t = chrono::NaiveDateTime::parse_from_str("2024-05-01T10:00:00.123", &f).unwrap();
         assert_eq!(t.and_utc().timestamp_subsec_millis(), 123);
+    }
+
+    #[test]
+    fn checks() {
+        assert!(check_time_format("%Y-%m-%dT%H:%M:%S%.3f").is_ok());
+        assert!(check_time_format("rfc3339").is_ok());
+        assert!(check_time_format("%Y %Q").is_err());
+        assert!(check_glob("/a/*.log").is_ok());
+        assert!(check_glob("/a/[.log").is_err());
+        assert!(check_regex("(?P<a>x)").is_ok());
+        assert!(check_regex("(").is_err());
     }
 
     #[test]

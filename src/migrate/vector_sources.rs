@@ -2,6 +2,7 @@
 //! `multiline` transform right after it); other sources are left out with a warning.
 
 use super::ir::{Component, Ctx, Item, Severity, Val};
+use super::translate::{check_glob, check_regex};
 use super::tree::{Kind, Node};
 use super::vector::{report_rest, secs, text, texts, Graph, Keys, COMMON_NOTES};
 
@@ -75,17 +76,28 @@ pub fn source(ctx: &mut Ctx, g: &mut Graph, name: &str, node: &Node, line: usize
 }
 
 fn file_options(ctx: &mut Ctx, keys: &mut Keys, items: &mut Vec<Item>) {
-    let list = |items: &mut Vec<Item>, to: &str, v: Vec<String>| {
-        items.push(Item::Key(
-            to.into(),
-            Val::List(v.into_iter().map(Val::interp).collect()),
-        ));
-    };
-    if let Some(v) = keys.take("include").and_then(|(n, _)| texts(n)) {
-        list(items, "include", v);
-    }
-    if let Some(v) = keys.take("exclude").and_then(|(n, _)| texts(n)) {
-        list(items, "exclude", v);
+    for key in ["include", "exclude"] {
+        let Some((n, line)) = keys.take(key) else {
+            continue;
+        };
+        let mut ok = Vec::new();
+        for g in texts(n).unwrap_or_default() {
+            match check_glob(&g) {
+                Ok(()) => ok.push(Val::interp(g)),
+                Err(why) => {
+                    let c = ctx.note(
+                        Severity::Warning,
+                        &keys.place(line),
+                        key,
+                        &format!("{why}; left out"),
+                    );
+                    items.push(Item::Comment(c));
+                }
+            }
+        }
+        if key == "exclude" || !ok.is_empty() {
+            items.push(Item::Key(key.into(), Val::List(ok)));
+        }
     }
     if let Some((n, _)) = keys.take("read_from") {
         if let Some(s) = text(n) {
@@ -168,6 +180,19 @@ fn multiline(ctx: &mut Ctx, keys: &mut Keys, items: &mut Vec<Item>) -> Option<Co
         );
         m.comment(c);
     }
+    let condition = match condition.map(|c| (check_regex(&c), c)) {
+        Some((Err(why), _)) => {
+            let c = ctx.note(
+                Severity::Warning,
+                &keys.place(line),
+                "multiline.condition_pattern",
+                &format!("{why}; left out"),
+            );
+            items.push(Item::Comment(c));
+            return None;
+        }
+        other => other.map(|(_, c)| c),
+    };
     match (get("mode").as_deref(), condition) {
         (Some("halt_before"), Some(c)) => {
             m.set("mode", Val::text("start"));

@@ -114,7 +114,10 @@ fn atom(t: &[&Tok], pos: &mut usize) -> Result<Cond, String> {
                 .map(|p| Cond::Atom(Atom::Exists(p)))
                 .ok_or_else(|| "exists() needs a field".into()),
             ("match", [a, b]) => match (field_arg(a), b.as_slice()) {
-                (Some(p), [Tok::Regex(re)]) => Ok(Cond::Atom(Atom::Matches(p, re.clone()))),
+                (Some(p), [Tok::Regex(re)]) => match crate::migrate::translate::check_regex(re) {
+                    Ok(()) => Ok(Cond::Atom(Atom::Matches(p, re.clone()))),
+                    Err(why) => Err(format!("the regex r'{re}' {why}")),
+                },
                 _ => Err("match() needs a field and a regex literal".into()),
             },
             (name, _) => Err(format!("`{name}` has no skiff equivalent in a filter")),

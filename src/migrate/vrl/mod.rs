@@ -14,6 +14,8 @@
 mod cond;
 mod lex;
 
+use super::translate::{check_regex, check_time_format};
+
 pub use cond::{condition, Atom, Cond};
 use lex::{statements, tokenize, Tok};
 
@@ -275,6 +277,7 @@ fn statement(toks: &[&Tok], line: usize) -> Result<Op, String> {
             });
             match pattern.as_deref() {
                 Some([Tok::Regex(re)]) if named.iter().all(|(n, _)| *n == "pattern") => {
+                    check_regex(re).map_err(|why| format!("the pattern {why}"))?;
                     Ok(Op::Parse {
                         kind: ParseKind::Regex(re.clone()),
                         field,
@@ -300,6 +303,9 @@ fn statement(toks: &[&Tok], line: usize) -> Result<Op, String> {
             let known = named
                 .iter()
                 .all(|(n, _)| matches!(*n, "format" | "timezone"));
+            if let Some(f) = &format {
+                check_time_format(f)?;
+            }
             match format {
                 Some(format) if known => Ok(Op::Timestamp {
                     target,
@@ -419,6 +425,14 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn patterns_and_formats_skiff_cannot_read_are_unsupported() {
+        let ops =
+            program(". = parse_regex!(.message, r'(')\n.t = parse_timestamp!(.t, \"%Q\")").unwrap();
+        assert!(matches!(&ops[0], Op::Unsupported { reason, .. } if reason.contains("regex")));
+        assert!(matches!(&ops[1], Op::Unsupported { reason, .. } if reason.contains("strftime")));
     }
 
     #[test]
