@@ -42,6 +42,7 @@
 //! - [`api`]: the HTTP listener: `/health`, `/ready`, `/metrics`.
 //! - [`reload`]: watching the config file and replacing the topology without loss.
 //! - [`ratelimit`]: rate-limited warnings for per-line problems.
+//! - [`migrate`]: `skiff migrate`, Fluent Bit and Vector configs converted to skiff's.
 //! - [`app`]: what the binary does: logging setup, `run`, `validate`.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
@@ -54,6 +55,7 @@ pub mod codec;
 pub mod config;
 pub mod event;
 pub mod metrics;
+pub mod migrate;
 pub mod ratelimit;
 pub mod reload;
 pub mod sinks;

@@ -33,6 +33,18 @@ enum Command {
         #[arg(long, short, env = "SKIFF_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
         config: PathBuf,
     },
+    /// Convert a Fluent Bit or Vector config into a skiff config. Exit status: 0 when everything
+    /// was converted, 2 when something was left out (see the warnings), 1 on an unreadable input.
+    Migrate {
+        /// The Fluent Bit (classic or YAML) or Vector (TOML, YAML, JSON) config file.
+        path: PathBuf,
+        /// The tool the config is for: `fluent-bit` or `vector` (guessed when absent).
+        #[arg(long)]
+        from: Option<skiff::migrate::Tool>,
+        /// Write the skiff config here instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -40,6 +52,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { config, once } => run(&config, once),
         Command::Validate { config } => validate(&config),
+        Command::Migrate { path, from, output } => {
+            return migrate(&path, from, output.as_deref());
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -80,4 +95,59 @@ fn validate(path: &std::path::Path) -> anyhow::Result<()> {
     }
     println!("{}: ok: {}", path.display(), config.summary());
     Ok(())
+}
+
+/// Exit status of `migrate` when something was left out.
+const MIGRATE_INCOMPLETE: u8 = 2;
+
+fn migrate(
+    path: &std::path::Path,
+    from: Option<skiff::migrate::Tool>,
+    output: Option<&std::path::Path>,
+) -> ExitCode {
+    let print_notes = |notes: &[skiff::migrate::Note]| {
+        for n in notes {
+            let level = match n.severity {
+                skiff::migrate::Severity::Note => "note",
+                skiff::migrate::Severity::Warning => "warning",
+            };
+            eprintln!("{level}: {}:{}: {}", n.file.display(), n.line, n.message);
+        }
+    };
+    let migration = match skiff::migrate::migrate_file(path, from) {
+        Ok(m) => m,
+        Err(e) => {
+            if let skiff::migrate::MigrateError::NoSource { notes, .. } = &e {
+                print_notes(notes);
+            }
+            eprintln!("skiff: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print_notes(&migration.notes);
+    let written = match output {
+        Some(out) => std::fs::write(out, &migration.toml)
+            .with_context(|| format!("cannot write {}", out.display())),
+        None => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(migration.toml.as_bytes())
+                .and_then(|()| stdout.flush())
+                .context("cannot write to stdout")
+        }
+    };
+    if let Err(e) = written {
+        eprintln!("skiff: {e:#}");
+        return ExitCode::FAILURE;
+    }
+    if migration.complete() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "skiff: {}: some settings have no skiff equivalent and were left out (see the warnings above)",
+            path.display()
+        );
+        ExitCode::from(MIGRATE_INCOMPLETE)
+    }
 }

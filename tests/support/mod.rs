@@ -3,3 +3,4 @@
 #![allow(dead_code)]
 
 pub mod es_server;
+pub mod migrate;

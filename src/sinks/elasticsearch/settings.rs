@@ -128,7 +128,7 @@ fn index_and_action(c: &ElasticsearchConfig) -> Result<(IndexTemplate, Action), 
             let text = c.index.as_deref().unwrap_or(DEFAULT_INDEX);
             let template =
                 IndexTemplate::parse(text).map_err(|m| FieldError::new(&["index"], m))?;
-            check_index_text(template.literal_text())
+            check_index_text(template.literal_text(), starts_with_literal(text))
                 .map_err(|m| FieldError::new(&["index"], m))?;
             Ok((template, c.action.unwrap_or_default()))
         }
@@ -162,7 +162,8 @@ fn index_and_action(c: &ElasticsearchConfig) -> Result<(IndexTemplate, Action), 
                 let part = IndexTemplate::parse(value)
                     .map_err(|m| FieldError::new(&["data_stream", key], m))?;
                 let literal = part.literal_text();
-                check_index_text(literal).map_err(|m| FieldError::new(&["data_stream", key], m))?;
+                check_index_text(literal, true)
+                    .map_err(|m| FieldError::new(&["data_stream", key], m))?;
                 if key != "type" && literal.contains('-') {
                     return Err(FieldError::new(
                         &["data_stream", key],
@@ -181,8 +182,14 @@ fn index_and_action(c: &ElasticsearchConfig) -> Result<(IndexTemplate, Action), 
     }
 }
 
-/// Checks the literal text of an index name against Elasticsearch's rules.
-fn check_index_text(text: &str) -> Result<(), String> {
+/// True when a template's first character is literal text (not a field or a date).
+fn starts_with_literal(template: &str) -> bool {
+    !template.starts_with("{{") && !template.starts_with('%')
+}
+
+/// Checks the literal text of an index name against Elasticsearch's rules; the first character
+/// only when it is literal (`{{ ns }}-logs` may render to a valid name).
+fn check_index_text(text: &str, check_start: bool) -> Result<(), String> {
     if let Some(c) = text.chars().find(|c| {
         matches!(
             c,
@@ -194,7 +201,7 @@ fn check_index_text(text: &str) -> Result<(), String> {
     if text.chars().any(|c| c.is_uppercase()) {
         return Err(format!("`{text}`: index names must be lowercase"));
     }
-    if text.starts_with(['-', '_', '+']) {
+    if check_start && text.starts_with(['-', '_', '+']) {
         return Err(format!(
             "`{text}`: index names cannot start with `-`, `_` or `+`"
         ));
