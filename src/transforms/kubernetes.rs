@@ -9,10 +9,11 @@
 //! `annotations.{key}` (keys such as `app.kubernetes.io/name` are single keys). Per event the
 //! object is cloned, which costs reference counts, and merged into what is already at `target`.
 //!
-//! A labels or annotations file that is missing or malformed is a config error naming the file
-//! and line: the kubelet writes these files before any container starts, so a missing one means a
-//! wrong path or a forgotten volume mount, which is better caught at start than shipped as logs
-//! without labels.
+//! A labels or annotations file that is malformed is a config error naming the file and line. A
+//! missing one is a warning and the metadata is left out: the kubelet writes these files before
+//! any container starts, so in a pod a missing file means a wrong path or a forgotten volume
+//! mount, which the warning says at start; but a logging sidecar that refuses to start would hold
+//! every log back, and `skiff validate` must work on a pod's config outside the pod (CI).
 
 use std::path::PathBuf;
 
@@ -106,6 +107,12 @@ impl KubernetesConfig {
             ("annotations", &raw.annotations_file),
         ] {
             let Some(path) = path else { continue };
+            if !path.exists() {
+                // Outside a pod (skiff validate in CI) or before the volume is mounted: the
+                // metadata is simply absent; a file that exists but is wrong is an error.
+                tracing::warn!(message = "Downward API file not found; its metadata is not added.", path = %path.display());
+                continue;
+            }
             let key = format!("{field}_file");
             let pairs = downward::read(path).map_err(|e| FieldError::new(&[&key], e))?;
             let mut obj = Fields::with_capacity(pairs.len());
@@ -227,12 +234,11 @@ mod tests {
     }
 
     #[test]
-    fn bad_files_are_config_errors() {
+    fn bad_files_are_config_errors_and_missing_ones_are_left_out() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope");
-        let e = parse(&format!("labels_file = {missing:?}")).unwrap_err();
-        assert_eq!(e.path, vec!["labels_file"]);
-        assert!(e.message.contains("cannot read"), "{}", e.message);
+        let c = parse(&format!("labels_file = {missing:?}")).unwrap();
+        assert!(c.metadata.get("labels").is_none());
         let bad = dir.path().join("annotations");
         std::fs::write(&bad, "a=\"1\"\nb=2\n").unwrap();
         let e = parse(&format!("annotations_file = {bad:?}")).unwrap_err();
