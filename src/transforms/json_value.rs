@@ -1,5 +1,7 @@
 //! JSON text to [`Value`], without copying strings.
 //!
+//! The line is checked for UTF-8 once, with SIMD, so that `serde_json` reads it as text and does
+//! not check each string again.
 //! `serde_json` hands a visitor every string that has no escape as a slice of the input
 //! (`visit_borrowed_str`); [`ValueSeed`] turns such a slice into a [`Bytes`] that shares the
 //! input's buffer ([`Bytes::slice_ref`]), so a line's keys and values cost reference counts, not
@@ -28,8 +30,19 @@ pub fn parse_in(
     input: &[u8],
     keys: Option<&mut KeyCache>,
 ) -> Result<Value, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(input);
-    let value = TopSeed { buf: owner, keys }.deserialize(&mut de)?;
+    let seed = TopSeed { buf: owner, keys };
+    // Checking the whole line at once (SIMD) lets serde_json skip checking every string.
+    match simdutf8::basic::from_utf8(input) {
+        Ok(text) => run(serde_json::Deserializer::from_str(text), seed),
+        Err(_) => run(serde_json::Deserializer::from_slice(input), seed),
+    }
+}
+
+fn run<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    seed: TopSeed<'_, '_>,
+) -> Result<Value, serde_json::Error> {
+    let value = seed.deserialize(&mut de)?;
     de.end()?;
     Ok(value)
 }
