@@ -3,7 +3,7 @@
 //! The line is checked for UTF-8 once, with SIMD, so that `serde_json` reads it as text and does
 //! not check each string again.
 //! `serde_json` hands a visitor every string that has no escape as a slice of the input
-//! (`visit_borrowed_str`); [`ValueSeed`] turns such a slice into a [`Bytes`] that shares the
+//! (`visit_borrowed_str`); the seed here turns such a slice into a [`Bytes`] that shares the
 //! input's buffer ([`Bytes::slice_ref`]), so a line's keys and values cost reference counts, not
 //! copies. Strings with escapes arrive decoded in a scratch buffer and are copied. Numbers become
 //! `Int` when they fit an `i64`, else `Float`; objects become [`Fields`] (a repeated key keeps its
