@@ -232,14 +232,14 @@ impl Fields {
 
     /// Sets a dotted path, creating (or replacing non-object values with) objects on the way.
     pub fn insert_path(&mut self, path: &FieldPath, value: Value) {
-        let Some((last, parents)) = path.segments.split_last() else {
+        let (Some((_, parents)), Some(last_key)) = (path.segments.split_last(), path.keys.last())
+        else {
             return;
         };
         let mut cur = self;
-        for seg in parents {
+        for (seg, key) in parents.iter().zip(&path.keys) {
             if !matches!(cur.get(seg), Some(Value::Object(_))) {
-                let key = Bytes::copy_from_slice(seg.as_bytes());
-                cur.insert(key, Value::Object(Fields::default()));
+                cur.insert(key.clone(), Value::Object(Fields::default()));
             }
             cur = match cur.get_mut(seg) {
                 Some(Value::Object(o)) => o,
@@ -247,8 +247,7 @@ impl Fields {
                 _ => return,
             };
         }
-        cur.insert(path.last_key.clone(), value);
-        debug_assert_eq!(path.last_key.as_ref(), last.as_bytes());
+        cur.insert(last_key.clone(), value);
     }
 
     /// Removes a dotted path and returns its value.
@@ -287,7 +286,8 @@ impl FromIterator<(Bytes, Value)> for Fields {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldPath {
     segments: Vec<String>,
-    last_key: Bytes,
+    /// The segments as keys, made once so that inserting costs no allocation.
+    keys: Vec<Bytes>,
 }
 
 impl FieldPath {
@@ -300,8 +300,11 @@ impl FieldPath {
         if segments.iter().any(String::is_empty) {
             return Err(format!("field path `{path}` has an empty segment"));
         }
-        let last_key = Bytes::copy_from_slice(segments[segments.len() - 1].as_bytes());
-        Ok(FieldPath { segments, last_key })
+        let keys = segments
+            .iter()
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+            .collect();
+        Ok(FieldPath { segments, keys })
     }
 
     /// The path's segments.

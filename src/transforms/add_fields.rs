@@ -10,6 +10,7 @@
 
 use serde::Deserialize;
 
+use super::intern;
 use super::template::Template;
 use super::{Transform, TransformConfig};
 use crate::config::{parse_table, FieldError};
@@ -86,7 +87,7 @@ fn flatten(
                 if t.has_fields() {
                     NewValue::Template(t)
                 } else {
-                    NewValue::Constant(Value::from(s.as_str()))
+                    NewValue::Constant(Value::Str(intern::config_text(s)))
                 }
             }
             other => NewValue::Constant(constant(other).map_err(|e| FieldError::new(&[key], e))?),

@@ -1,14 +1,18 @@
-//! Field names fixed by the config (regex group names), shared for the life of the process.
+//! Field names and short texts fixed by the config (regex group names, `add_fields` constants),
+//! shared for the life of the process.
 //!
 //! A key built from a `&'static` slice costs no reference counting when events are built and
 //! dropped, where a key cut from a shared buffer costs an atomic increment and decrement per
 //! event. Names enter a process-wide pool once (copied and leaked on purpose: they live as long as
 //! the process, and a config reload finds them there instead of leaking them again). The pool is
-//! bounded ([`POOL_MAX_KEYS`] names of at most [`MAX_KEY_LEN`] bytes, under 1 MiB); past that,
-//! names are plain copies.
+//! bounded ([`POOL_MAX_KEYS`] entries of at most [`MAX_KEY_LEN`] bytes for names and
+//! [`MAX_TEXT_LEN`] for config texts); past that, they are plain copies.
 //!
-//! Keys found in data (JSON, logfmt) are not pooled: looking them up costs more than the
-//! reference counting it saves (measured with the `transforms` bench).
+//! Keys found in data (JSON, logfmt) go through a [`KeyCache`]: lines of one application write
+//! their keys in the same order, so the key at position `i` is compared with the one the
+//! previous line had there (a length check and a short `memcmp`, cheaper than the two atomic
+//! operations it saves; hashing every key was measured slower than the counting). A cache sends
+//! at most [`CACHE_MAX_MISSES`] keys to the pool, so ever-new keys fall back to slices.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -27,6 +31,11 @@ pub fn intern(key: &[u8]) -> Option<&'static [u8]> {
     if key.len() > MAX_KEY_LEN {
         return None;
     }
+    pool(key)
+}
+
+/// The pooled copy of `text`, or `None` when the pool is full.
+fn pool(key: &[u8]) -> Option<&'static [u8]> {
     // A poisoned lock only means another thread panicked while holding it; the set is intact.
     let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
     let pool = guard.get_or_insert_with(HashSet::new);
@@ -39,6 +48,64 @@ pub fn intern(key: &[u8]) -> Option<&'static [u8]> {
     let leaked: &'static [u8] = Box::leak(key.to_vec().into_boxed_slice());
     pool.insert(leaked);
     Some(leaked)
+}
+
+/// Keys a [`KeyCache`] may send to the pool before it stops adding keys.
+pub const CACHE_MAX_MISSES: u32 = 4_096;
+/// Positions a [`KeyCache`] remembers.
+const CACHE_POSITIONS: usize = 64;
+
+/// The pooled keys of the previous line, by position.
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    previous: Vec<Bytes>,
+    misses: u32,
+}
+
+impl Clone for KeyCache {
+    /// A fresh cache: each parser instance learns its own keys.
+    fn clone(&self) -> Self {
+        KeyCache::default()
+    }
+}
+
+impl KeyCache {
+    /// `key`, found at position `pos` of an object, as a pooled `Bytes`; `None` when it is not
+    /// worth pooling (use a slice of the line).
+    #[inline]
+    pub fn get(&mut self, pos: usize, key: &[u8]) -> Option<Bytes> {
+        if let Some(k) = self.previous.get(pos) {
+            if k.as_ref() == key {
+                return Some(k.clone());
+            }
+        }
+        if self.misses >= CACHE_MAX_MISSES || pos >= CACHE_POSITIONS {
+            return None;
+        }
+        self.misses += 1;
+        let k = Bytes::from_static(intern(key)?);
+        if pos < self.previous.len() {
+            self.previous[pos] = k.clone();
+        } else if pos == self.previous.len() {
+            self.previous.push(k.clone());
+        }
+        Some(k)
+    }
+}
+
+/// Longest config text (an `add_fields` constant) worth pooling.
+pub const MAX_TEXT_LEN: usize = 256;
+
+/// A constant text from the config (an `add_fields` value) as `Bytes`: pooled when short, so
+/// that setting it on every event costs no reference counting, else a copy.
+pub fn config_text(text: &str) -> Bytes {
+    if text.len() > MAX_TEXT_LEN {
+        return Bytes::copy_from_slice(text.as_bytes());
+    }
+    match pool(text.as_bytes()) {
+        Some(k) => Bytes::from_static(k),
+        None => Bytes::copy_from_slice(text.as_bytes()),
+    }
 }
 
 /// A config-time name as `Bytes`: pooled (no reference counting), or a copy.

@@ -1,28 +1,48 @@
 //! JSON text to [`Value`], without copying strings.
 //!
+//! The line is checked for UTF-8 once, with SIMD, so that `serde_json` reads it as text and does
+//! not check each string again.
 //! `serde_json` hands a visitor every string that has no escape as a slice of the input
-//! (`visit_borrowed_str`); [`ValueSeed`] turns such a slice into a [`Bytes`] that shares the
+//! (`visit_borrowed_str`); the seed here turns such a slice into a [`Bytes`] that shares the
 //! input's buffer ([`Bytes::slice_ref`]), so a line's keys and values cost reference counts, not
 //! copies. Strings with escapes arrive decoded in a scratch buffer and are copied. Numbers become
 //! `Int` when they fit an `i64`, else `Float`; objects become [`Fields`] (a repeated key keeps its
-//! last value, in its first position). Nesting is limited by `serde_json` (128 levels).
+//! last value, in its first position). Nesting is limited by `serde_json` (128 levels). The keys
+//! of the top-level object go through a [`KeyCache`] when the caller has one.
 
 use std::fmt;
 
 use bytes::Bytes;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use super::intern::KeyCache;
 use crate::event::{Fields, Value};
 
 /// Parses one JSON document (surrounding whitespace allowed, nothing else).
 pub fn parse(input: &Bytes) -> Result<Value, serde_json::Error> {
-    parse_in(input, input)
+    parse_in(input, input, None)
 }
 
-/// Parses the JSON document `input`, a slice of `owner` that strings will share.
-pub fn parse_in(owner: &Bytes, input: &[u8]) -> Result<Value, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(input);
-    let value = ValueSeed { buf: owner }.deserialize(&mut de)?;
+/// Parses the JSON document `input`, a slice of `owner` that strings will share; top-level
+/// keys are pooled through `keys`.
+pub fn parse_in(
+    owner: &Bytes,
+    input: &[u8],
+    keys: Option<&mut KeyCache>,
+) -> Result<Value, serde_json::Error> {
+    let seed = TopSeed { buf: owner, keys };
+    // Checking the whole line at once (SIMD) lets serde_json skip checking every string.
+    match simdutf8::basic::from_utf8(input) {
+        Ok(text) => run(serde_json::Deserializer::from_str(text), seed),
+        Err(_) => run(serde_json::Deserializer::from_slice(input), seed),
+    }
+}
+
+fn run<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    seed: TopSeed<'_, '_>,
+) -> Result<Value, serde_json::Error> {
+    let value = seed.deserialize(&mut de)?;
     de.end()?;
     Ok(value)
 }
@@ -36,6 +56,129 @@ fn share(buf: &Bytes, s: &[u8]) -> Bytes {
         buf.slice_ref(s)
     } else {
         Bytes::copy_from_slice(s)
+    }
+}
+
+/// The top-level value: like [`ValueSeed`], with pooled keys when it is an object.
+struct TopSeed<'a, 'k> {
+    buf: &'a Bytes,
+    keys: Option<&'k mut KeyCache>,
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        match self.keys {
+            Some(keys) => d.deserialize_any(PooledTop {
+                buf: self.buf,
+                keys,
+            }),
+            None => d.deserialize_any(ValueSeed { buf: self.buf }),
+        }
+    }
+}
+
+/// Visits the top-level value with a key cache.
+struct PooledTop<'a, 'k> {
+    buf: &'a Bytes,
+    keys: &'k mut KeyCache,
+}
+
+impl<'de> Visitor<'de> for PooledTop<'_, '_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Value, E> {
+        Ok(Value::Str(share(self.buf, s.as_bytes())))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::Str(Bytes::copy_from_slice(s.as_bytes())))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
+        ValueSeed { buf: self.buf }.visit_seq(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let seed = ValueSeed { buf: self.buf };
+        let mut fields = Fields::with_capacity(8);
+        let mut pos = 0;
+        while let Some(key) = map.next_key_seed(PooledKeySeed {
+            buf: self.buf,
+            keys: &mut *self.keys,
+            pos,
+        })? {
+            pos += 1;
+            let value = map.next_value_seed(seed)?;
+            if fields.iter().any(|(k, _)| *k == key) {
+                fields.insert(key, value);
+            } else {
+                fields.push_unchecked(key, value);
+            }
+        }
+        Ok(Value::Object(fields))
+    }
+}
+
+/// A top-level key: pooled by position, else shared or copied.
+struct PooledKeySeed<'a, 'k> {
+    buf: &'a Bytes,
+    keys: &'k mut KeyCache,
+    pos: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for PooledKeySeed<'_, '_> {
+    type Value = Bytes;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Bytes, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PooledKeySeed<'_, '_> {
+    type Value = Bytes;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Bytes, E> {
+        Ok(match self.keys.get(self.pos, s.as_bytes()) {
+            Some(k) => k,
+            None => share(self.buf, s.as_bytes()),
+        })
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Bytes, E> {
+        Ok(match self.keys.get(self.pos, s.as_bytes()) {
+            Some(k) => k,
+            None => Bytes::copy_from_slice(s.as_bytes()),
+        })
     }
 }
 
@@ -230,6 +373,16 @@ mod tests {
             let ours = parse(&Bytes::from(text.clone())).unwrap();
             let back: serde_json::Value = serde_json::from_str(&render(&ours)).unwrap();
             prop_assert_eq!(back, v);
+        }
+
+        #[test]
+        fn pooled_keys_change_nothing(docs in prop::collection::vec(arb_json(), 1..6)) {
+            let mut cache = KeyCache::default();
+            for v in docs {
+                let text = Bytes::from(serde_json::to_string(&v).unwrap());
+                let pooled = parse_in(&text, &text, Some(&mut cache)).unwrap();
+                prop_assert_eq!(pooled, parse(&text).unwrap());
+            }
         }
 
         #[test]

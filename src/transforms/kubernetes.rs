@@ -7,7 +7,8 @@
 //! `target` (default `kubernetes`): `pod_name`, `namespace`, `node_name`, `pod_ip`,
 //! `container_name` (each omitted when its variable is unset or empty), `labels.{key}`,
 //! `annotations.{key}` (keys such as `app.kubernetes.io/name` are single keys). Per event the
-//! object is cloned, which costs reference counts, and merged into what is already at `target`.
+//! object is cloned (short texts are pooled statics: no copy, no reference counting) and merged
+//! into what is already at `target`.
 //!
 //! A labels or annotations file that is malformed is a config error naming the file and line. A
 //! missing one is a warning and the metadata is left out: the kubelet writes these files before
@@ -21,6 +22,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use super::downward;
+use super::intern;
 use super::{Transform, TransformConfig};
 use crate::config::{parse_table, FieldError};
 use crate::event::{Batch, FieldPath, Fields, Value};
@@ -99,7 +101,10 @@ impl KubernetesConfig {
         for (field, name, default) in vars {
             let name = name.as_deref().unwrap_or(default);
             if let Some(v) = env(name).filter(|v| !v.is_empty()) {
-                metadata.push_unchecked(Bytes::from_static(field.as_bytes()), Value::from(v));
+                metadata.push_unchecked(
+                    Bytes::from_static(field.as_bytes()),
+                    Value::Str(intern::config_text(&v)),
+                );
             }
         }
         for (field, path) in [
@@ -117,7 +122,7 @@ impl KubernetesConfig {
             let pairs = downward::read(path).map_err(|e| FieldError::new(&[&key], e))?;
             let mut obj = Fields::with_capacity(pairs.len());
             for (k, v) in pairs {
-                obj.insert(Bytes::from(k), Value::from(v));
+                obj.insert(intern::config_text(&k), Value::Str(intern::config_text(&v)));
             }
             metadata.push_unchecked(Bytes::from_static(field.as_bytes()), Value::Object(obj));
         }

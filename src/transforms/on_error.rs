@@ -43,7 +43,7 @@ pub fn mark_error(fields: &mut Fields, reason: &str) {
 const WARN_EVERY: Duration = Duration::from_secs(10);
 
 /// Per-component error accounting: counts per batch, flushes them to the metrics, and logs at
-/// most one warning per [`WARN_EVERY`].
+/// most one warning every 10 seconds.
 #[derive(Debug)]
 pub struct ErrorReport {
     component: String,

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use serde::Deserialize;
 
+use super::intern::KeyCache;
 use super::json_value;
 use super::on_error::Reason;
 use super::parser::{parse_own, Parse, ParserOptions, ParserTransform};
@@ -42,13 +43,19 @@ impl TransformConfig for ParseJsonConfig {
     }
 
     fn build(&self, name: &str) -> Box<dyn Transform> {
-        Box::new(ParserTransform::new(name, JsonParser, self.opts.clone()))
+        Box::new(ParserTransform::new(
+            name,
+            JsonParser::default(),
+            self.opts.clone(),
+        ))
     }
 }
 
 /// The JSON [`Parse`] implementation.
 #[derive(Debug, Clone, Default)]
-pub struct JsonParser;
+pub struct JsonParser {
+    keys: KeyCache,
+}
 
 impl Parse for JsonParser {
     #[inline]
@@ -58,7 +65,7 @@ impl Parse for JsonParser {
         input: &[u8],
         _warning: &mut Option<Reason>,
     ) -> Result<Value, Reason> {
-        json_value::parse_in(owner, input).map_err(|e| {
+        json_value::parse_in(owner, input, Some(&mut self.keys)).map_err(|e| {
             Cow::Owned(format!(
                 "invalid JSON: {} at column {}",
                 describe(&e),

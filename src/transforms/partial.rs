@@ -167,7 +167,12 @@ impl<P: PieceParser> JoinTransform<P> {
             }
             return;
         }
-        match self.pending.remove(&key) {
+        let held = if self.pending.is_empty() {
+            None
+        } else {
+            self.pending.remove(&key)
+        };
+        match held {
             Some(mut p) => {
                 p.append(b"", &piece.message, self.max_bytes);
                 if ev.fields.get(TRUNCATED_KEY).is_some() {
