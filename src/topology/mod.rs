@@ -6,7 +6,8 @@
 //! slow sink fills them, the source blocks on its send, and the data waits in the file.
 //!
 //! A transform that keeps no state between batches runs as several instances at once (one per
-//! core, up to 4), its output kept in input order ([`parallel`]).
+//! core, up to 4), its output kept in input order ([`parallel`]); a chain of such transforms
+//! (each feeding only the next) runs as one stage ([`fuse`]).
 //!
 //! Shutdown (SIGTERM, the sentinel file, the end of `--once`): sources are told to drain (read
 //! what is written, emit partial lines, close their output); the closing cascades down the graph,
@@ -19,6 +20,7 @@
 //! has returned, so the next topology's sources load complete checkpoints.
 
 mod fanout;
+mod fuse;
 mod parallel;
 
 pub use fanout::{Closed, Fanout};
@@ -43,7 +45,7 @@ use crate::sources::{Signal, SourceContext};
 use crate::transforms::Transform;
 
 /// Capacity of each channel between components, in batches.
-pub const CHANNEL_BATCHES: usize = 4;
+pub const CHANNEL_BATCHES: usize = 2;
 
 /// Why a run ended badly.
 #[derive(Debug, Error)]
@@ -201,19 +203,29 @@ pub async fn start(config: Config, opts: RunOptions) -> Result<Running, Topology
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);
-    for c in &config.transforms {
-        let rx = receivers.remove(&c.name).ok_or_else(|| internal(&c.name))?;
-        if c.config.stateless() && workers > 1 {
-            let instances = (0..workers).map(|_| c.config.build(&c.name)).collect();
-            transforms.spawn(parallel::run(
-                c.name.clone(),
-                instances,
-                rx,
-                fanout_for(&c.name),
-            ));
+    for chain in fuse::chains(&config) {
+        let (Some(head), Some(last)) = (chain.first(), chain.last()) else {
+            continue;
+        };
+        let rx = receivers
+            .remove(&head.name)
+            .ok_or_else(|| internal(&head.name))?;
+        let out = fanout_for(&last.name);
+        if chain.len() > 1 {
+            // Each part counts its own events; the runner counts nothing more.
+            let n = if workers > 1 { workers } else { 1 };
+            let instances = (0..n)
+                .map(|_| Box::new(fuse::Fused::build(&chain)) as Box<dyn Transform>)
+                .collect();
+            transforms.spawn(parallel::run(None, instances, rx, out));
+        } else if head.config.stateless() && workers > 1 {
+            let instances = (0..workers)
+                .map(|_| head.config.build(&head.name))
+                .collect();
+            transforms.spawn(parallel::run(Some(head.name.clone()), instances, rx, out));
         } else {
-            let t = c.config.build(&c.name);
-            transforms.spawn(run_transform(c.name.clone(), t, rx, fanout_for(&c.name)));
+            let t = head.config.build(&head.name);
+            transforms.spawn(run_transform(head.name.clone(), t, rx, out));
         }
     }
     let mut signal_txs = Vec::new();

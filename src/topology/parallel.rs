@@ -15,9 +15,10 @@ use crate::transforms::Transform;
 
 type Job = (Batch, oneshot::Sender<Vec<Batch>>);
 
-/// Runs `instances` in parallel over `rx`, sending results to `out` in input order.
+/// Runs `instances` in parallel over `rx`, sending results to `out` in input order. Events are
+/// counted under `name` when given (fused chains count per part themselves).
 pub async fn run(
-    name: String,
+    name: Option<String>,
     instances: Vec<Box<dyn Transform>>,
     mut rx: mpsc::Receiver<Batch>,
     out: Fanout,
@@ -35,33 +36,38 @@ pub async fn run(
         });
         workers.push(tx);
     }
-    let (order_tx, mut order_rx) = mpsc::channel::<oneshot::Receiver<Vec<Batch>>>(n * 2);
+    let (order_tx, mut order_rx) = mpsc::channel::<oneshot::Receiver<Vec<Batch>>>(n);
     let collector_name = name.clone();
     let collector = tokio::spawn(async move {
-        let labels = component(&collector_name);
+        let labels = collector_name.as_deref().map(component);
         let m = metrics();
         while let Some(reply) = order_rx.recv().await {
             // A worker that died drops its reply: its batch is lost to this run and its
             // acknowledgement reports "not delivered", so the checkpoint stays before it.
             let Ok(produced) = reply.await else { continue };
             for batch in produced {
-                m.events_out
-                    .get_or_create(&labels)
-                    .inc_by(batch.len() as u64);
+                if let Some(labels) = &labels {
+                    m.events_out
+                        .get_or_create(labels)
+                        .inc_by(batch.len() as u64);
+                }
                 if out.send(batch).await.is_err() {
-                    tracing::warn!(message = "Downstream is gone; the transform stops.", transform = %collector_name);
+                    tracing::warn!(
+                        message = "Downstream is gone; the transform stops.",
+                        transform = collector_name.as_deref().unwrap_or("fused chain")
+                    );
                     return;
                 }
             }
         }
     });
-    let labels = component(&name);
+    let labels = name.as_deref().map(component);
     let m = metrics();
     let mut next = 0;
     while let Some(batch) = rx.recv().await {
-        m.events_in
-            .get_or_create(&labels)
-            .inc_by(batch.len() as u64);
+        if let Some(labels) = &labels {
+            m.events_in.get_or_create(labels).inc_by(batch.len() as u64);
+        }
         let (reply_tx, reply_rx) = oneshot::channel();
         if order_tx.send(reply_rx).await.is_err()
             || workers[next].send((batch, reply_tx)).await.is_err()
@@ -104,7 +110,7 @@ mod tests {
             .map(|_| Box::new(Uneven) as Box<dyn Transform>)
             .collect();
         let runner = tokio::spawn(run(
-            "par".into(),
+            Some("par".into()),
             instances,
             in_rx,
             Fanout::new(vec![out_tx]),

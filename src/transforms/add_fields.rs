@@ -120,6 +120,10 @@ fn constant(v: &toml::Value) -> Result<Value, String> {
 }
 
 impl TransformConfig for AddFieldsConfig {
+    fn stateless(&self) -> bool {
+        true
+    }
+
     fn kind(&self) -> &'static str {
         "add_fields"
     }

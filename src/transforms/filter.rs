@@ -215,6 +215,10 @@ impl Condition {
 }
 
 impl TransformConfig for FilterConfig {
+    fn stateless(&self) -> bool {
+        true
+    }
+
     fn kind(&self) -> &'static str {
         "filter"
     }

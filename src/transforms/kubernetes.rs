@@ -131,6 +131,10 @@ impl KubernetesConfig {
 }
 
 impl TransformConfig for KubernetesConfig {
+    fn stateless(&self) -> bool {
+        true
+    }
+
     fn kind(&self) -> &'static str {
         "kubernetes"
     }

@@ -38,6 +38,10 @@ impl ParseJsonConfig {
 }
 
 impl TransformConfig for ParseJsonConfig {
+    fn stateless(&self) -> bool {
+        true
+    }
+
     fn kind(&self) -> &'static str {
         "parse_json"
     }

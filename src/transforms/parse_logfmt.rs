@@ -49,6 +49,10 @@ impl ParseLogfmtConfig {
 }
 
 impl TransformConfig for ParseLogfmtConfig {
+    fn stateless(&self) -> bool {
+        true
+    }
+
     fn kind(&self) -> &'static str {
         "parse_logfmt"
     }

@@ -79,6 +79,10 @@ impl ParseRegexConfig {
 }
 
 impl TransformConfig for ParseRegexConfig {
+    fn stateless(&self) -> bool {
+        true
+    }
+
     fn kind(&self) -> &'static str {
         "parse_regex"
     }

@@ -73,6 +73,10 @@ impl ParseTimestampConfig {
 }
 
 impl TransformConfig for ParseTimestampConfig {
+    fn stateless(&self) -> bool {
+        true
+    }
+
     fn kind(&self) -> &'static str {
         "parse_timestamp"
     }

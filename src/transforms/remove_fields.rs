@@ -44,6 +44,10 @@ impl RemoveFieldsConfig {
 }
 
 impl TransformConfig for RemoveFieldsConfig {
+    fn stateless(&self) -> bool {
+        true
+    }
+
     fn kind(&self) -> &'static str {
         "remove_fields"
     }

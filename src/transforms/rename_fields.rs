@@ -50,6 +50,10 @@ impl RenameFieldsConfig {
 }
 
 impl TransformConfig for RenameFieldsConfig {
+    fn stateless(&self) -> bool {
+        true
+    }
+
     fn kind(&self) -> &'static str {
         "rename_fields"
     }
