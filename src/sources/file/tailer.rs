@@ -10,8 +10,12 @@
 //! it still matches the globs; closed after `idle_timeout` without writes (reopened when it grows);
 //! read to its end and closed for good once it is deleted or no longer matches the globs
 //! (rotated away) and has been quiet for `rotate_wait` (the app may still write through its open
-//! handle). A file whose size drops below the read position was truncated
-//! (copytruncate) and is read again from 0.
+//! handle). A file whose size drops below the read position, or whose first bytes changed (a
+//! truncation followed by more writes than were read, while the source was blocked), was
+//! truncated (copytruncate) and is read again from 0.
+//!
+//! A new file too short to fingerprint whose bytes so far are the start of a known file may be a
+//! copy being written: it is held open but not read until its first bytes tell ([`Pending`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
@@ -49,8 +53,11 @@ struct Tracked {
     /// Id inherited from a checkpoint, if any.
     known_id: Option<u64>,
     tracker: AckTracker,
-    prefix_len: u64,
-    prefix_hash: u64,
+    /// The file's first bytes (up to `fingerprint_bytes`): its identity, and how a rewrite from
+    /// the start (copytruncate) is noticed.
+    head: Vec<u8>,
+    /// Not identified yet: not read.
+    pending: Option<Pending>,
     /// Still matched by the latest scan.
     matched: bool,
     /// Last time data was read (or the file was opened).
@@ -65,8 +72,8 @@ struct Tracked {
 /// What is left of a file's identity after it was truncated: a copy of its old content
 /// (copytruncate's `app.log.1`) continues from here.
 struct Retired {
-    prefix_len: u64,
-    prefix_hash: u64,
+    /// The old content's first bytes.
+    head: Vec<u8>,
     file_id: Option<u64>,
     /// Everything before this offset was read (and is delivered or on its way).
     offset: u64,
@@ -74,6 +81,33 @@ struct Retired {
 
 /// How many truncated files are remembered for matching their copies.
 const MAX_RETIRED: usize = 64;
+
+/// How long a file too short to fingerprint may stay unidentified while its bytes so far are the
+/// start of a known file (a copy being written: see [`Pending`]).
+const PENDING_GRACE: Duration = Duration::from_secs(1);
+
+/// How often unidentified files are looked at again.
+const PENDING_RECHECK: Duration = Duration::from_millis(50);
+
+/// A file opened while too short to fingerprint, whose bytes so far are the start of a file
+/// already known: it may be a copy being written (copytruncate creates the copy empty, then
+/// fills it). It is held open (renames cannot hide it) but not read until its first
+/// `fingerprint_bytes` tell what it is, or until [`PENDING_GRACE`] has passed.
+struct Pending {
+    until: Instant,
+    /// Found by the first scan (where `read_from = "end"` applies).
+    initial: bool,
+}
+
+/// Where to start reading a file, once identified.
+enum Start {
+    /// A copy of a file being read: leave it alone.
+    Copy,
+    At {
+        offset: u64,
+        known_id: Option<u64>,
+    },
+}
 
 /// The file source's state, owned by its thread.
 pub struct Tailer {
@@ -190,7 +224,12 @@ impl Tailer {
             return Duration::from_millis(100);
         }
         // Fallback polling for missed inotify events; inotify usually wakes us first.
-        self.config.glob_interval.get().min(Duration::from_secs(1))
+        let wait = self.config.glob_interval.get().min(Duration::from_secs(1));
+        if self.files.values().any(|f| f.pending.is_some()) {
+            wait.min(PENDING_RECHECK)
+        } else {
+            wait
+        }
     }
 
     fn pending(&self) -> u64 {
@@ -310,6 +349,12 @@ impl Tailer {
             }
             return false;
         }
+        if st.pending.is_some() && !self.settle(slot, false) {
+            return false;
+        }
+        let Some(st) = self.files.get_mut(&slot) else {
+            return false;
+        };
         let Some(file) = st.file.as_mut() else {
             return false;
         };
@@ -321,7 +366,10 @@ impl Tailer {
                 return false;
             }
         };
-        if meta.len() < st.reader.position() {
+        // Truncated: shorter than what was read, or grown again since with other first bytes
+        // (the truncation came while the source was blocked or busy elsewhere).
+        let position = st.reader.position();
+        if meta.len() < position || (meta.len() > position && head_changed(file, &st.head)) {
             self.truncated(slot);
             return true;
         }
@@ -371,8 +419,7 @@ impl Tailer {
         // The old content's checkpoint entry stays as it is: it no longer matches this file (its
         // first bytes changed) but still matches a copy of the old content after a restart.
         self.retired.push_back(Retired {
-            prefix_len: st.prefix_len,
-            prefix_hash: st.prefix_hash,
+            head: std::mem::take(&mut st.head),
             file_id: st.origin.as_ref().map(|o| o.file_id).or(st.known_id),
             offset: st.reader.emitted_offset(),
         });
@@ -386,8 +433,6 @@ impl Tailer {
         st.origin = None;
         st.reader.reset(0);
         st.tracker.reset(0);
-        st.prefix_len = 0;
-        st.prefix_hash = hash_bytes(b"");
         if let Some(f) = st.file.as_mut() {
             let _ = f.seek(SeekFrom::Start(0));
         }
@@ -397,6 +442,9 @@ impl Tailer {
 
     /// Reads what is left, emits the partial line, and closes the file for good.
     fn finish(&mut self, slot: u64) {
+        if self.files.get(&slot).is_some_and(|s| s.pending.is_some()) && !self.settle(slot, true) {
+            return;
+        }
         let Some(st) = self.files.get_mut(&slot) else {
             return;
         };
@@ -454,7 +502,7 @@ impl Tailer {
                 file_id: st.known_id.unwrap_or_else(|| new_file_id(st, &rb)),
             }));
         }
-        update_prefix(st, self.config.fingerprint_bytes.as_usize());
+        update_head(st, self.config.fingerprint_bytes.as_usize());
         let m = metrics();
         if rb.truncated > 0 {
             m.line_problems
@@ -546,47 +594,23 @@ impl Tailer {
         self.discovery.clear_warning(&f.path);
         let fp = self.config.fingerprint_bytes.as_usize();
         let head = read_head(&file, fp);
-        let same_start = |len: u64, hash: u64| {
-            len as usize >= fp
-                && len as usize <= head.len()
-                && hash_bytes(&head[..len as usize]) == hash
-        };
-        if self
-            .files
-            .values()
-            .any(|s| !s.finished && same_start(s.prefix_len, s.prefix_hash))
-        {
-            // A copy of a file being read (copytruncate's copy before the truncation was seen,
-            // or a backup copy): the same data; left alone while the original is followed.
-            return;
-        }
-        let retired = self
-            .retired
-            .iter()
-            .position(|r| same_start(r.prefix_len, r.prefix_hash));
-        let from_checkpoint = || match self.checkpoints.find(f.dev, f.ino, &head, fp) {
-            Some(e) if e.offset <= f.size => (e.offset, Some(e.id)),
-            Some(e) => {
-                tracing::info!(message = "File is shorter than its checkpoint; reading it from the start.", path = %f.path.display(), checkpoint = e.offset, size = f.size);
-                (0, None)
+        let initial = !self.first_scan_done;
+        let pending = head.len() < fp && !self.draining && self.starts_like_known(&head);
+        let (offset, known_id) = if pending {
+            (0, None)
+        } else {
+            match self.identify(&f, &head, initial) {
+                Start::Copy => return,
+                Start::At { offset, known_id } => (offset, known_id),
             }
-            None if self.config.read_from == ReadFrom::End && !self.first_scan_done => {
-                (f.size, None)
-            }
-            None => (0, None),
-        };
-        let (offset, known_id) = match retired.and_then(|i| self.retired.remove(i)) {
-            Some(r) => {
-                tracing::info!(message = "Found a copy of a truncated file; reading what was not read yet.", path = %f.path.display(), offset = r.offset);
-                (r.offset.min(f.size), r.file_id)
-            }
-            None => from_checkpoint(),
         };
         if let Err(e) = file.seek(SeekFrom::Start(offset)) {
             tracing::warn!(message = "Cannot seek in file.", path = %f.path.display(), error = %e);
             return;
         }
-        tracing::info!(message = "Following file.", path = %f.path.display(), offset);
+        if !pending {
+            tracing::info!(message = "Following file.", path = %f.path.display(), offset);
+        }
         let slot = self.next_slot;
         self.next_slot += 1;
         let mut st = Tracked {
@@ -602,23 +626,121 @@ impl Tailer {
             origin: None,
             known_id,
             tracker: AckTracker::new(offset),
-            prefix_len: 0,
-            prefix_hash: hash_bytes(b""),
+            head,
+            pending: pending.then(|| Pending {
+                until: Instant::now() + PENDING_GRACE,
+                initial,
+            }),
             matched: true,
             last_data: Instant::now(),
             inflight: VecDeque::new(),
             finished: false,
             warned_long: false,
         };
-        st.prefix_len = head.len() as u64;
-        st.prefix_hash = hash_bytes(&head);
-        if offset > 0 && known_id.is_none() {
-            // read_from = "end": the file's id must not depend on a first line never read.
-            st.known_id = Some(hash_bytes(
-                format!("{}:{}:{}", f.dev, f.ino, st.prefix_hash).as_bytes(),
-            ));
-        }
+        set_start_id(&mut st, offset);
         self.files.insert(slot, st);
+    }
+
+    /// Decides where a file starts: a copy of a file being read (left alone), a copy of a
+    /// truncated file (from where the original was read to), a file with a checkpoint, or a new
+    /// file.
+    fn identify(&mut self, f: &Found, head: &[u8], initial: bool) -> Start {
+        let fp = self.config.fingerprint_bytes.as_usize();
+        let same_start = |known: &[u8]| known.len() >= fp && head.starts_with(known);
+        let settled = |s: &&Tracked| !s.finished && s.pending.is_none();
+        if self
+            .files
+            .values()
+            .filter(settled)
+            .any(|s| same_start(&s.head))
+        {
+            // A copy of a file being read (copytruncate's copy before the truncation was seen,
+            // or a backup copy): the same data; left alone while the original is followed.
+            return Start::Copy;
+        }
+        if let Some(r) = self
+            .retired
+            .iter()
+            .position(|r| same_start(&r.head))
+            .and_then(|i| self.retired.remove(i))
+        {
+            tracing::info!(message = "Found a copy of a truncated file; reading what was not read yet.", path = %f.path.display(), offset = r.offset);
+            return Start::At {
+                offset: r.offset.min(f.size),
+                known_id: r.file_id,
+            };
+        }
+        let (offset, known_id) = match self.checkpoints.find(f.dev, f.ino, head, fp) {
+            Some(e) if e.offset <= f.size => (e.offset, Some(e.id)),
+            Some(e) => {
+                tracing::info!(message = "File is shorter than its checkpoint; reading it from the start.", path = %f.path.display(), checkpoint = e.offset, size = f.size);
+                (0, None)
+            }
+            None if self.config.read_from == ReadFrom::End && initial => (f.size, None),
+            None => (0, None),
+        };
+        Start::At { offset, known_id }
+    }
+
+    /// True when `head` (shorter than a fingerprint) is the start of a file being read or of a
+    /// truncated one: the file may be a copy still being written.
+    fn starts_like_known(&self, head: &[u8]) -> bool {
+        self.files
+            .values()
+            .filter(|s| !s.finished && s.pending.is_none())
+            .map(|s| &s.head)
+            .chain(self.retired.iter().map(|r| &r.head))
+            .any(|known| known.starts_with(head))
+    }
+
+    /// Tries to identify a pending file from its first bytes now (`force`: whatever they are).
+    /// True when it is identified and may be read; a copy of a file being read is let go (the
+    /// next scan leaves it alone).
+    fn settle(&mut self, slot: u64, force: bool) -> bool {
+        let fp = self.config.fingerprint_bytes.as_usize();
+        let Some(st) = self.files.get(&slot) else {
+            return false;
+        };
+        let (Some(p), Some(file)) = (st.pending.as_ref(), st.file.as_ref()) else {
+            return true;
+        };
+        let head = read_head(file, fp);
+        let expired = Instant::now() >= p.until;
+        let initial = p.initial;
+        if !force && !expired && head.len() < fp && self.starts_like_known(&head) {
+            return false;
+        }
+        let found = Found {
+            path: st.path.clone(),
+            dev: st.dev,
+            ino: st.ino,
+            size: file.metadata().map_or(0, |m| m.len()),
+        };
+        let start = self.identify(&found, &head, initial);
+        let Some(st) = self.files.get_mut(&slot) else {
+            return false;
+        };
+        let (offset, known_id) = match start {
+            Start::Copy => {
+                tracing::debug!(message = "New file is a copy of a file being read; leaving it alone.", path = %st.path.display());
+                self.files.remove(&slot);
+                return false;
+            }
+            Start::At { offset, known_id } => (offset, known_id),
+        };
+        if let Some(f) = st.file.as_mut() {
+            if f.seek(SeekFrom::Start(offset)).is_err() {
+                return false;
+            }
+        }
+        tracing::info!(message = "Following file.", path = %st.path.display(), offset);
+        st.pending = None;
+        st.head = head;
+        st.known_id = known_id;
+        st.reader.reset(offset);
+        st.tracker.reset(offset);
+        set_start_id(st, offset);
+        true
     }
 
     fn maybe_checkpoint(&mut self, force: bool) {
@@ -664,12 +786,22 @@ fn entry_of(st: &Tracked) -> Option<Entry> {
         id: origin.file_id,
         dev: st.dev,
         ino: st.ino,
-        prefix_len: st.prefix_len,
-        prefix_hash: st.prefix_hash,
+        prefix_len: st.head.len() as u64,
+        prefix_hash: hash_bytes(&st.head),
         offset: st.tracker.acked(),
         path: st.path.to_string_lossy().into_owned(),
         updated: Utc::now().timestamp(),
     })
+}
+
+/// A file read from the middle without a known id (`read_from = "end"`) gets an id that does not
+/// depend on a first line it never read.
+fn set_start_id(st: &mut Tracked, offset: u64) {
+    if offset > 0 && st.known_id.is_none() {
+        st.known_id = Some(hash_bytes(
+            format!("{}:{}:{}", st.dev, st.ino, hash_bytes(&st.head)).as_bytes(),
+        ));
+    }
 }
 
 /// A new file's id: device, inode, birth time and the start of its first line. Stable across
@@ -708,18 +840,22 @@ fn read_head(file: &File, n: usize) -> Vec<u8> {
     head
 }
 
-/// Extends a young file's prefix hash as it grows, up to the fingerprint size.
-fn update_prefix(st: &mut Tracked, fp: usize) {
-    if st.prefix_len as usize >= fp {
+/// Extends a young file's head as it grows, up to the fingerprint size.
+fn update_head(st: &mut Tracked, fp: usize) {
+    if st.head.len() >= fp {
         return;
     }
     if let Some(file) = st.file.as_ref() {
         let head = read_head(file, fp);
-        if head.len() as u64 > st.prefix_len {
-            st.prefix_len = head.len() as u64;
-            st.prefix_hash = hash_bytes(&head);
+        if head.len() > st.head.len() {
+            st.head = head;
         }
     }
+}
+
+/// True when the file no longer starts with `head`: it was truncated and written again.
+fn head_changed(file: &File, head: &[u8]) -> bool {
+    !head.is_empty() && read_head(file, head.len()) != head
 }
 
 /// Reopens a file closed for idleness if it grew; false if it did not (or is gone).
