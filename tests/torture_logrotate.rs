@@ -96,3 +96,42 @@ fn a_truncation_hidden_by_new_writes_is_still_seen() {
     }
     assert!(stderr.contains("File was truncated"), "{stderr}");
 }
+
+/// skiff can read lines that logrotate's copy missed (written between its copy and its
+/// truncate). The copy then ends before the original's checkpoint: after a restart it must be
+/// known as already delivered, not taken for a truncated file and read again from its start.
+#[test]
+fn a_copy_shorter_than_what_was_read_is_not_read_again_after_a_restart() {
+    let env = Env::new();
+    let live = env.logs().join("app.log");
+    let config = env.console_config("app.log*", "checkpoint_interval = \"50ms\"");
+    common::append(&live, &(0..1000).map(line).collect::<Vec<_>>());
+    let skiff = Skiff::start(&config, &[]);
+    skiff.wait_for(1000, T);
+    std::fs::copy(&live, env.logs().join("app.log.1")).unwrap();
+    common::append(&live, &(1000..1010).map(line).collect::<Vec<_>>());
+    skiff.wait_for(1010, T);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&live)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    common::append(&live, &(1010..1020).map(line).collect::<Vec<_>>());
+    skiff.wait_for(1020, T);
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, mut shipped, stderr) = skiff.terminate(T);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, again, stderr) = common::run_once(&config, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        again.is_empty(),
+        "{} lines shipped again\n{stderr}",
+        again.len()
+    );
+    shipped.extend(again);
+    let expected: Vec<String> = (0..1020).map(line).collect();
+    if let Err(e) = compare_exactly_once(&shipped, &expected) {
+        panic!("{e}");
+    }
+}

@@ -181,6 +181,9 @@ impl Discovery {
                         }
                     }
                     Ok(_) => {}
+                    // Renamed or deleted between the listing and the look: a rotation, not a
+                    // problem; the next scan sees where it went.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => {
                         if self.warned.insert(path.clone()) {
                             tracing::warn!(message = "Cannot stat matched path; will retry.", path = %path.display(), error = %e);

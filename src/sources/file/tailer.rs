@@ -58,8 +58,10 @@ struct Tracked {
     head: Vec<u8>,
     /// Not identified yet: not read.
     pending: Option<Pending>,
-    /// Still matched by the latest scan.
+    /// Still matched by the globs (missed by fewer than [`MISSES_TO_UNMATCH`] scans in a row).
     matched: bool,
+    /// Scans in a row that did not find the file.
+    missed: u8,
     /// Last time data was read (or the file was opened).
     last_data: Instant,
     /// Batches out: (seq, events, sent at).
@@ -78,6 +80,11 @@ struct Retired {
     /// Everything before this offset was read (and is delivered or on its way).
     offset: u64,
 }
+
+/// A file counts as no longer matched (rotated away) after this many scans in a row did not find
+/// it: one scan can miss a file being renamed (listed under its old name, gone by the time it
+/// is looked at, not yet listed under the new one).
+const MISSES_TO_UNMATCH: u8 = 2;
 
 /// How many truncated files are remembered for matching their copies.
 const MAX_RETIRED: usize = 64;
@@ -560,7 +567,7 @@ impl Tailer {
         self.last_scan = Some(Instant::now());
         let found = self.discovery.scan();
         for st in self.files.values_mut() {
-            st.matched = false;
+            st.missed = st.missed.saturating_add(1);
         }
         for f in found {
             if let Some(st) = self
@@ -568,7 +575,7 @@ impl Tailer {
                 .values_mut()
                 .find(|s| s.dev == f.dev && s.ino == f.ino && !s.finished)
             {
-                st.matched = true;
+                st.missed = 0;
                 if st.path != f.path {
                     tracing::debug!(message = "File renamed.", from = %st.path.display(), to = %f.path.display());
                     st.path = f.path;
@@ -576,6 +583,9 @@ impl Tailer {
                 continue;
             }
             self.open(f);
+        }
+        for st in self.files.values_mut() {
+            st.matched = st.missed < MISSES_TO_UNMATCH;
         }
         self.first_scan_done = true;
         self.update_gauges();
@@ -632,6 +642,7 @@ impl Tailer {
                 initial,
             }),
             matched: true,
+            missed: 0,
             last_data: Instant::now(),
             inflight: VecDeque::new(),
             finished: false,
@@ -672,6 +683,9 @@ impl Tailer {
         }
         let (offset, known_id) = match self.checkpoints.find(f.dev, f.ino, head, fp) {
             Some(e) if e.offset <= f.size => (e.offset, Some(e.id)),
+            // A copy (another inode, same first bytes) that ends before the checkpoint of the
+            // file it copies: all it holds was delivered from the original.
+            Some(e) if (e.dev, e.ino) != (f.dev, f.ino) => (f.size, Some(e.id)),
             Some(e) => {
                 tracing::info!(message = "File is shorter than its checkpoint; reading it from the start.", path = %f.path.display(), checkpoint = e.offset, size = f.size);
                 (0, None)
