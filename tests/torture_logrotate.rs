@@ -17,12 +17,304 @@
 mod common;
 mod torture;
 
-use std::time::Duration;
+use std::collections::HashSet;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 use common::{Env, Skiff};
 use torture::*;
 
 const T: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Create,
+    CopyTruncate,
+}
+
+/// Writes a logrotate config for `log` (mode 0644: logrotate silently ignores a config that
+/// others may write) and returns its path.
+fn logrotate_config(env: &Env, log: &Path, mode: Mode) -> PathBuf {
+    let su = if is_root() { "    su root root\n" } else { "" };
+    let how = match mode {
+        Mode::Create => "create",
+        Mode::CopyTruncate => "copytruncate",
+    };
+    let text = format!(
+        "{}\n{{\n{su}    rotate 1000\n    {how}\n    missingok\n    nocompress\n}}\n",
+        log.display()
+    );
+    let path = env.path("logrotate.conf");
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    path
+}
+
+fn logrotate(conf: &Path, state: &Path) {
+    let out = Command::new("logrotate")
+        .arg("-s")
+        .arg(state)
+        .arg("-f")
+        .arg(conf)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run logrotate (.ci/run installs it): {e}"));
+    assert!(
+        out.status.success(),
+        "logrotate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Everything one run produced.
+struct Outcome {
+    /// Lines `0..written` were written.
+    written: u64,
+    /// How many times logrotate ran.
+    rotations: usize,
+    /// The rotated copies with the lines each holds (in name order: newest first).
+    copies: Vec<(PathBuf, Vec<String>)>,
+    /// The lines of the live file at the end.
+    live: Vec<String>,
+    shipped: Vec<String>,
+    seed: u64,
+}
+
+impl Outcome {
+    fn present(&self) -> Vec<String> {
+        let mut all: Vec<String> = self.copies.iter().flat_map(|(_, l)| l.clone()).collect();
+        all.extend(self.live.iter().cloned());
+        all
+    }
+
+    /// Checks that every line present in a file was shipped, and nothing twice. Returns how many
+    /// shipped lines are in no file: with copytruncate, lines skiff read from the live file
+    /// between logrotate's copy and its truncate (they are written lines, shipped once).
+    fn assert_present_shipped_once(&self, mode: Mode) -> usize {
+        let shipped = counts(&self.shipped);
+        let present = self.present();
+        let present_set: HashSet<&str> = present.iter().map(String::as_str).collect();
+        let missing: Vec<&String> = present
+            .iter()
+            .filter(|l| !shipped.contains_key(l.as_str()))
+            .collect();
+        let repeated: Vec<(&&str, &usize)> = shipped.iter().filter(|(_, n)| **n > 1).collect();
+        let extra: Vec<&&str> = shipped
+            .keys()
+            .filter(|l| !present_set.contains(*l))
+            .collect();
+        assert!(
+            missing.is_empty() && repeated.is_empty() && (mode == Mode::CopyTruncate || extra.is_empty()),
+            "seed {}, {} rotations: {} lines present in files not shipped (e.g. {:?}), {} shipped more than once (e.g. {:?}), {} shipped but in no file (e.g. {:?})",
+            self.seed,
+            self.rotations,
+            missing.len(),
+            missing.first(),
+            repeated.len(),
+            repeated.first(),
+            extra.len(),
+            extra.first()
+        );
+        extra.len()
+    }
+
+    /// Checks that every shipped line is a written line, or the unterminated tail of a file
+    /// (logrotate's copy can catch a write half done; skiff then ships the half it holds).
+    fn assert_nothing_garbled(&self) {
+        let tails: HashSet<&str> = self
+            .copies
+            .iter()
+            .filter_map(|(p, l)| unterminated_tail(p).then(|| l.last()).flatten())
+            .map(String::as_str)
+            .collect();
+        let bad: Vec<&String> = self
+            .shipped
+            .iter()
+            .filter(|l| parse_line(l).is_none_or(|s| s >= self.written))
+            .filter(|l| !tails.contains(l.as_str()))
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "seed {}: {} garbled or unknown lines shipped, e.g. {:?}",
+            self.seed,
+            bad.len(),
+            bad.iter().take(3).collect::<Vec<_>>()
+        );
+    }
+}
+
+fn unterminated_tail(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|d| d.last().is_some_and(|&b| b != b'\n'))
+}
+
+/// Runs skiff on `glob` while logrotate rotates `app.log` in `mode`.
+fn run(mode: Mode, glob: &str, seed: u64) -> Outcome {
+    let env = Env::new();
+    let logs = env.logs();
+    let live = logs.join("app.log");
+    std::fs::write(&live, b"").unwrap();
+    let conf = logrotate_config(&env, &live, mode);
+    let state = env.path("logrotate.state");
+    let skiff = Skiff::start(&env.console_config(glob, ""), &[]);
+    skiff.wait_for_log("Source started.", T);
+
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let (rate, secs) = pick((40_000, 3), (100_000, 20));
+    let reopen = match mode {
+        Mode::Create => Reopen::WhenInodeChanges,
+        Mode::CopyTruncate => Reopen::Never,
+    };
+    let writer = Writer::start(live.clone(), rate, 100, reopen);
+    let end = Instant::now() + Duration::from_secs(secs);
+    let mut rotations = 0;
+    while Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(rng.u64(150..400)));
+        logrotate(&conf, &state);
+        rotations += 1;
+    }
+    let written = writer.stop();
+    let copies: Vec<(PathBuf, Vec<String>)> = files_with_prefix(&logs, "app.log.")
+        .into_iter()
+        .map(|p| {
+            let l = file_lines(&p);
+            (p, l)
+        })
+        .collect();
+    assert_eq!(
+        copies.len(),
+        rotations,
+        "every logrotate run must rotate (seed {seed})"
+    );
+    let live_lines = file_lines(&live);
+
+    // Wait until the output holds what skiff can know about, then stop it (the drain reads open
+    // files to their end, but discovers nothing new).
+    let must_arrive: HashSet<String> = if glob == "*.log" && mode == Mode::CopyTruncate {
+        live_lines.iter().cloned().collect()
+    } else {
+        let mut all: HashSet<String> = live_lines.iter().cloned().collect();
+        all.extend(copies.iter().flat_map(|(_, l)| l.iter().cloned()));
+        all
+    };
+    // Counting first keeps the output collector from waiting on a lock held for a full copy.
+    let arrived = common::wait_until(T, || {
+        skiff.count() >= must_arrive.len() && {
+            let got = skiff.lines();
+            let got: HashSet<&String> = got.iter().collect();
+            must_arrive.iter().all(|l| got.contains(l))
+        }
+    });
+    assert!(
+        arrived,
+        "seed {seed}: lines did not arrive: have {}, expected at least {}\nstderr:\n{}",
+        skiff.count(),
+        must_arrive.len(),
+        tail(&skiff.stderr())
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, shipped, stderr) = skiff.terminate(T);
+    assert_eq!(code, 0, "seed {seed}: {}", tail(&stderr));
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    Outcome {
+        written,
+        rotations,
+        copies,
+        live: live_lines,
+        shipped,
+        seed,
+    }
+}
+
+/// The last lines of a long log, for failure messages.
+fn tail(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+#[test]
+fn logrotate_create_ships_every_line_exactly_once() {
+    for (glob, default_seed) in [("*.log", 11), ("app.log*", 12)] {
+        let o = run(Mode::Create, glob, seed(default_seed));
+        // With `create`, every written line is in some file: the test's own sanity check.
+        assert_eq!(
+            o.present().len() as u64,
+            o.written,
+            "create keeps every line"
+        );
+        o.assert_nothing_garbled();
+        o.assert_present_shipped_once(Mode::Create);
+        eprintln!(
+            "create, glob {glob}: {} lines, {} rotations, every line shipped once",
+            o.written, o.rotations
+        );
+    }
+}
+
+#[test]
+fn logrotate_copytruncate_with_copies_matched_loses_only_the_copy_window() {
+    let o = run(Mode::CopyTruncate, "app.log*", seed(13));
+    o.assert_nothing_garbled();
+    let caught = o.assert_present_shipped_once(Mode::CopyTruncate);
+    let in_files: HashSet<u64> = o.present().iter().filter_map(|l| parse_line(l)).collect();
+    let window = o.written - in_files.len() as u64;
+    eprintln!(
+        "copytruncate, copies matched: {} lines written, {} rotations; every line in a file shipped once; {window} lines in no file (written between copy and truncate), {caught} of them read before the truncate and shipped",
+        o.written, o.rotations
+    );
+}
+
+#[test]
+fn logrotate_copytruncate_without_copies_loses_only_what_the_copies_hold() {
+    let seed = seed(14);
+    let o = run(Mode::CopyTruncate, "*.log", seed);
+    o.assert_nothing_garbled();
+    let shipped = counts(&o.shipped);
+    let repeated: Vec<_> = shipped.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        repeated.is_empty(),
+        "seed {seed}: {} lines shipped twice, e.g. {:?}",
+        repeated.len(),
+        repeated.first()
+    );
+    let missing_live: Vec<&String> = o
+        .live
+        .iter()
+        .filter(|l| !shipped.contains_key(l.as_str()))
+        .collect();
+    assert!(
+        missing_live.is_empty(),
+        "seed {seed}: {} lines of the live file not shipped, e.g. {:?}",
+        missing_live.len(),
+        missing_live.first()
+    );
+    // In each copy, skiff read a prefix before the truncation: what it did not ship is the rest.
+    let mut lost_in_copies = 0;
+    for (path, lines) in &o.copies {
+        let first_missing = lines.iter().position(|l| !shipped.contains_key(l.as_str()));
+        if let Some(i) = first_missing {
+            let shipped_after: Vec<&String> = lines[i..]
+                .iter()
+                .filter(|l| shipped.contains_key(l.as_str()))
+                .collect();
+            assert!(
+                shipped_after.is_empty(),
+                "seed {seed}: {}: line {:?} is missing but {} later lines were shipped (e.g. {:?})",
+                path.display(),
+                lines[i],
+                shipped_after.len(),
+                shipped_after.first()
+            );
+            lost_in_copies += lines.len() - i;
+        }
+    }
+    eprintln!(
+        "copytruncate, copies not matched: {} lines written, {} rotations, {} shipped, {lost_in_copies} only in copies after skiff's read position",
+        o.written,
+        o.rotations,
+        o.shipped.len()
+    );
+}
 
 // logrotate's races, replayed step by step so that each one happens every time.
 
