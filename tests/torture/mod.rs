@@ -243,3 +243,49 @@ pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
 }
+
+/// A thread that rotates `path` by rename (`path` → `path.N`, then a new empty `path`) at random
+/// intervals, as logrotate's `create` does.
+pub struct Rotator {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<u64>>,
+}
+
+impl Rotator {
+    /// Rotates every `min_ms..max_ms` milliseconds (seeded).
+    pub fn start(path: PathBuf, min_ms: u64, max_ms: u64, seed: u64) -> Rotator {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = Arc::clone(&stop);
+        let handle = std::thread::spawn(move || {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let mut n = 0;
+            while !s.load(Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(rng.u64(min_ms..max_ms)));
+                n += 1;
+                let rotated = PathBuf::from(format!("{}.{n}", path.display()));
+                std::fs::rename(&path, &rotated).expect("rotate by rename");
+                File::create(&path).expect("create the new log");
+            }
+            n
+        });
+        Rotator {
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    /// Stops and returns how many rotations happened.
+    pub fn stop(mut self) -> u64 {
+        self.stop.store(true, Ordering::Release);
+        self.handle
+            .take()
+            .map(|h| h.join().expect("rotator thread"))
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Rotator {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+    }
+}
