@@ -13,6 +13,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use notify::{EventKind, RecursiveMode, Watcher};
 
+use super::walk::GlobWalk;
 use crate::sources::Signal;
 
 /// A file found by a scan.
@@ -27,6 +28,7 @@ pub struct Found {
 /// Glob patterns and the watcher that wakes the tailer.
 pub struct Discovery {
     include: Vec<String>,
+    walks: Vec<GlobWalk>,
     exclude: Vec<glob::Pattern>,
     watcher: Option<notify::RecommendedWatcher>,
     watched: HashSet<PathBuf>,
@@ -36,6 +38,8 @@ pub struct Discovery {
     wake_queued: Arc<AtomicBool>,
     /// Paths already warned about, so a problem is logged once, not on every scan.
     warned: HashSet<PathBuf>,
+    /// Directories that could not be watched (warned about once).
+    watch_warned: HashSet<PathBuf>,
 }
 
 /// The directory a pattern starts from: its longest prefix without glob characters.
@@ -92,6 +96,10 @@ impl Discovery {
         };
         Discovery {
             include: include.to_vec(),
+            walks: include
+                .iter()
+                .filter_map(|p| GlobWalk::new(p).ok())
+                .collect(),
             exclude: exclude
                 .iter()
                 .filter_map(|p| glob::Pattern::new(p).ok())
@@ -101,6 +109,7 @@ impl Discovery {
             rescan,
             wake_queued,
             warned: HashSet::new(),
+            watch_warned: HashSet::new(),
         }
     }
 
@@ -138,7 +147,7 @@ impl Discovery {
                     self.watched.insert(dir);
                 }
                 Err(e) => {
-                    if self.warned.insert(dir.clone()) {
+                    if self.watch_warned.insert(dir.clone()) {
                         tracing::warn!(message = "Cannot watch directory; relying on periodic scans.", dir = %dir.display(), error = %e);
                     }
                 }
@@ -149,45 +158,42 @@ impl Discovery {
     /// Lists the regular files matching the patterns now (symlinks followed, each file once).
     pub fn scan(&mut self) -> Vec<Found> {
         self.ensure_watches();
+        let mut paths = Vec::new();
+        let mut unreadable = Vec::new();
+        for walk in &self.walks {
+            walk.walk(&mut |p| paths.push(p), &mut |dir, e| {
+                unreadable.push((dir.to_path_buf(), e));
+            });
+        }
+        for (dir, e) in unreadable {
+            if self.warn_once(&dir) {
+                tracing::warn!(message = "Cannot read directory while scanning; files in it are not followed.", dir = %dir.display(), error = %e);
+            }
+        }
         let mut seen = HashSet::new();
         let mut found = Vec::new();
-        for pattern in &self.include {
-            let Ok(paths) = glob::glob(pattern) else {
+        for path in paths {
+            if self.exclude.iter().any(|x| x.matches_path(&path)) {
                 continue;
-            };
-            for entry in paths {
-                let path = match entry {
-                    Ok(p) => p,
-                    Err(e) => {
-                        let p = e.path().to_path_buf();
-                        if self.warned.insert(p.clone()) {
-                            tracing::warn!(message = "Cannot read path while scanning.", path = %p.display(), error = %e.error());
-                        }
-                        continue;
+            }
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() => {
+                    if seen.insert((m.dev(), m.ino())) {
+                        found.push(Found {
+                            path,
+                            dev: m.dev(),
+                            ino: m.ino(),
+                            size: m.len(),
+                        });
                     }
-                };
-                if self.exclude.iter().any(|x| x.matches_path(&path)) {
-                    continue;
                 }
-                match std::fs::metadata(&path) {
-                    Ok(m) if m.is_file() => {
-                        if seen.insert((m.dev(), m.ino())) {
-                            found.push(Found {
-                                path,
-                                dev: m.dev(),
-                                ino: m.ino(),
-                                size: m.len(),
-                            });
-                        }
-                    }
-                    Ok(_) => {}
-                    // Renamed or deleted between the listing and the look: a rotation, not a
-                    // problem; the next scan sees where it went.
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        if self.warned.insert(path.clone()) {
-                            tracing::warn!(message = "Cannot stat matched path; will retry.", path = %path.display(), error = %e);
-                        }
+                Ok(_) => {}
+                // Renamed or deleted between the listing and the look: a rotation, not a
+                // problem; the next scan sees where it went.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    if self.warn_once(&path) {
+                        tracing::warn!(message = "Cannot stat matched path; will retry.", path = %path.display(), error = %e);
                     }
                 }
             }
