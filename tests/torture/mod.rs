@@ -7,6 +7,8 @@
 //! `SKIFF_TORTURE_SEED=N`.
 #![allow(dead_code)]
 
+pub mod inproc;
+
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;

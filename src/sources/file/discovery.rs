@@ -14,6 +14,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use notify::{EventKind, RecursiveMode, Watcher};
 
 use super::walk::GlobWalk;
+use crate::metrics::{component_with, metrics};
 use crate::sources::Signal;
 
 /// A file found by a scan.
@@ -40,6 +41,8 @@ pub struct Discovery {
     warned: HashSet<PathBuf>,
     /// Directories that could not be watched (warned about once).
     watch_warned: HashSet<PathBuf>,
+    /// The source's name, for metrics.
+    source: String,
 }
 
 /// The directory a pattern starts from: its longest prefix without glob characters.
@@ -64,6 +67,7 @@ pub fn base_dir(pattern: &str) -> PathBuf {
 impl Discovery {
     /// Sets up discovery; `signal_tx` receives wake-ups.
     pub fn new(
+        source: &str,
         include: &[String],
         exclude: &[String],
         signal_tx: mpsc::Sender<Signal>,
@@ -110,6 +114,7 @@ impl Discovery {
             wake_queued,
             warned: HashSet::new(),
             watch_warned: HashSet::new(),
+            source: source.to_owned(),
         }
     }
 
@@ -166,7 +171,7 @@ impl Discovery {
             });
         }
         for (dir, e) in unreadable {
-            if self.warn_once(&dir) {
+            if self.warn_once(&dir, "read_dir") {
                 tracing::warn!(message = "Cannot read directory while scanning; files in it are not followed.", dir = %dir.display(), error = %e);
             }
         }
@@ -187,12 +192,21 @@ impl Discovery {
                         });
                     }
                 }
-                Ok(_) => {}
+                Ok(m) => {
+                    if self.warn_once(&path, "not_a_file") {
+                        let kind = if m.is_dir() {
+                            "a directory"
+                        } else {
+                            "not a regular file"
+                        };
+                        tracing::warn!(message = "Matched path is not a regular file; ignoring it.", path = %path.display(), kind);
+                    }
+                }
                 // Renamed or deleted between the listing and the look: a rotation, not a
                 // problem; the next scan sees where it went.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
-                    if self.warn_once(&path) {
+                    if self.warn_once(&path, "stat") {
                         tracing::warn!(message = "Cannot stat matched path; will retry.", path = %path.display(), error = %e);
                     }
                 }
@@ -206,9 +220,18 @@ impl Discovery {
         self.warned.remove(path);
     }
 
-    /// Records a warning for `path`; returns true if it is new (log it).
-    pub fn warn_once(&mut self, path: &Path) -> bool {
-        self.warned.insert(path.to_path_buf())
+    /// Records a problem with `path`; true if it is new: then it is counted (by `reason`) and
+    /// the caller logs it. A problem is counted and logged again only after
+    /// [`clear_warning`](Self::clear_warning).
+    pub fn warn_once(&mut self, path: &Path, reason: &'static str) -> bool {
+        let new = self.warned.insert(path.to_path_buf());
+        if new {
+            metrics()
+                .file_errors
+                .get_or_create(&component_with(&self.source, "reason", reason))
+                .inc();
+        }
+        new
     }
 }
 
@@ -238,6 +261,7 @@ mod tests {
         std::fs::create_dir(d.join("dir.log")).unwrap();
         let (tx, _rx) = mpsc::channel();
         let mut disc = Discovery::new(
+            "test",
             &[format!("{}/*.log", d.display())],
             &[format!("{}/b.log", d.display())],
             tx,

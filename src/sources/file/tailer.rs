@@ -151,7 +151,7 @@ impl Tailer {
             signals,
         } = ctx;
         let checkpoints = Checkpoints::load(&data_dir, &name);
-        let discovery = Discovery::new(&config.include, &config.exclude, signal_tx.clone());
+        let discovery = Discovery::new(&name, &config.include, &config.exclude, signal_tx.clone());
         let tx = Mutex::new(signal_tx);
         let ack_sink: AckSink = Arc::new(move |r| {
             if let Ok(tx) = tx.lock() {
@@ -369,6 +369,7 @@ impl Tailer {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(message = "Cannot stat open file; closing it.", path = %st.path.display(), error = %e);
+                self.count_file_error("stat");
                 self.finish(slot);
                 return false;
             }
@@ -411,10 +412,18 @@ impl Tailer {
             }
             Err(e) => {
                 tracing::warn!(message = "Read failed; closing the file.", path = %st.path.display(), error = %e);
+                self.count_file_error("read");
                 self.finish(slot);
                 false
             }
         }
+    }
+
+    fn count_file_error(&self, reason: &'static str) {
+        metrics()
+            .file_errors
+            .get_or_create(&component_with(&self.name, "reason", reason))
+            .inc();
     }
 
     /// The file shrank below what was read: copytruncate. Start again from 0 under a new id.
@@ -595,7 +604,7 @@ impl Tailer {
         let mut file = match File::open(&f.path) {
             Ok(file) => file,
             Err(e) => {
-                if self.discovery.warn_once(&f.path) {
+                if self.discovery.warn_once(&f.path, "open") {
                     tracing::warn!(message = "Cannot open file; will retry on the next scan.", path = %f.path.display(), error = %e);
                 }
                 return;
