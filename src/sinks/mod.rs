@@ -3,6 +3,7 @@
 
 pub mod blackhole;
 pub mod console;
+pub mod elasticsearch;
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -54,7 +55,7 @@ pub trait SinkConfig: Debug + Send + Sync {
 }
 
 /// Every sink type, for messages.
-pub const KINDS: &[&str] = &["blackhole", "console"];
+pub const KINDS: &[&str] = &["blackhole", "console", "elasticsearch"];
 
 /// Parses the table of a sink of type `kind`.
 pub fn parse(kind: &str, table: toml::Table) -> Result<Box<dyn SinkConfig>, FieldError> {
@@ -65,6 +66,9 @@ pub fn parse(kind: &str, table: toml::Table) -> Result<Box<dyn SinkConfig>, Fiel
         "console" => Ok(Box::new(crate::config::parse_table::<
             console::ConsoleConfig,
         >(table)?)),
+        "elasticsearch" => Ok(Box::new(elasticsearch::ElasticsearchSinkConfig::parse(
+            table,
+        )?)),
         _ => Err(unknown_kind(kind, KINDS)),
     }
 }

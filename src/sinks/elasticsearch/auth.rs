@@ -1,0 +1,214 @@
+//! Credentials: the `Authorization` header, built from the config or from files.
+//!
+//! Basic auth (`user` with `password` or `password_file`) or an API key (`api_key` or
+//! `api_key_file`, as Elasticsearch returns it: the base64 of `id:key`; a raw `id:key` is encoded
+//! here). Files are read at start and again after every 401/403, so that a rotated Kubernetes
+//! Secret takes effect without a restart. A file that cannot be read is not fatal: the sink
+//! keeps retrying and reading it. Header values are marked sensitive and never logged.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use base64::Engine as _;
+use reqwest::header::HeaderValue;
+use thiserror::Error;
+
+use super::config::{AuthConfig, Secret};
+
+/// Why credentials could not be built.
+#[derive(Debug, Error)]
+pub enum AuthError {
+    #[error("cannot read credential file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("credential file {0} is empty")]
+    Empty(PathBuf),
+    #[error("credentials hold characters not allowed in an HTTP header")]
+    InvalidHeader,
+}
+
+#[derive(Debug, Clone)]
+enum SecretSource {
+    Inline(Secret),
+    File(PathBuf),
+}
+
+impl SecretSource {
+    fn read(&self) -> Result<String, AuthError> {
+        match self {
+            SecretSource::Inline(s) => Ok(s.expose().to_owned()),
+            SecretSource::File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| AuthError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                // Secrets mounted from files often end with a newline.
+                let value = text.trim_end_matches(['\r', '\n']).to_owned();
+                if value.is_empty() {
+                    return Err(AuthError::Empty(path.clone()));
+                }
+                Ok(value)
+            }
+        }
+    }
+
+    fn is_file(&self) -> bool {
+        matches!(self, SecretSource::File(_))
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Scheme {
+    Basic {
+        user: String,
+        password: SecretSource,
+    },
+    ApiKey(SecretSource),
+}
+
+/// The credentials of one sink, shared by its requests.
+#[derive(Debug)]
+pub struct Credentials {
+    scheme: Option<Scheme>,
+    header: Mutex<Option<HeaderValue>>,
+}
+
+impl Credentials {
+    /// Credentials from `config` (`None`: no `Authorization` header). Validated config has one of
+    /// basic or API key; files are read by [`reload`](Self::reload).
+    pub fn new(config: Option<&AuthConfig>) -> Credentials {
+        let source = |inline: &Option<Secret>, file: &Option<PathBuf>| match (inline, file) {
+            (Some(s), _) => Some(SecretSource::Inline(s.clone())),
+            (None, Some(p)) => Some(SecretSource::File(p.clone())),
+            (None, None) => None,
+        };
+        let scheme = config.and_then(|c| match &c.user {
+            Some(user) => Some(Scheme::Basic {
+                user: user.clone(),
+                password: source(&c.password, &c.password_file)?,
+            }),
+            None => source(&c.api_key, &c.api_key_file).map(Scheme::ApiKey),
+        });
+        Credentials {
+            scheme,
+            header: Mutex::new(None),
+        }
+    }
+
+    /// True when some credential comes from a file.
+    pub fn uses_files(&self) -> bool {
+        match &self.scheme {
+            Some(Scheme::Basic { password, .. }) => password.is_file(),
+            Some(Scheme::ApiKey(s)) => s.is_file(),
+            None => false,
+        }
+    }
+
+    /// (Re)builds the header, reading files again.
+    pub fn reload(&self) -> Result<(), AuthError> {
+        let header = match &self.scheme {
+            None => return Ok(()),
+            Some(scheme) => build_header(scheme)?,
+        };
+        if let Ok(mut slot) = self.header.lock() {
+            *slot = Some(header);
+        }
+        Ok(())
+    }
+
+    /// The header to send; reads the files first if they were never read successfully.
+    pub fn header(&self) -> Result<Option<HeaderValue>, AuthError> {
+        if self.scheme.is_none() {
+            return Ok(None);
+        }
+        if let Some(h) = self.header.lock().ok().and_then(|h| h.clone()) {
+            return Ok(Some(h));
+        }
+        self.reload()?;
+        Ok(self.header.lock().ok().and_then(|h| h.clone()))
+    }
+}
+
+fn build_header(scheme: &Scheme) -> Result<HeaderValue, AuthError> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let text = match scheme {
+        Scheme::Basic { user, password } => {
+            let password = password.read()?;
+            format!("Basic {}", b64.encode(format!("{user}:{password}")))
+        }
+        Scheme::ApiKey(key) => {
+            let key = key.read()?;
+            let key = key.trim();
+            // The encoded form is base64, which has no ':'; `id:key` is encoded here.
+            if key.contains(':') {
+                format!("ApiKey {}", b64.encode(key))
+            } else {
+                format!("ApiKey {key}")
+            }
+        }
+    };
+    let mut value = HeaderValue::from_str(&text).map_err(|_| AuthError::InvalidHeader)?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(toml_text: &str) -> AuthConfig {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    #[test]
+    fn basic_header() {
+        let c = Credentials::new(Some(&config("user = \"elastic\"\npassword = \"changeme\"")));
+        let h = c.header().unwrap().unwrap();
+        assert_eq!(h.to_str().unwrap(), "Basic ZWxhc3RpYzpjaGFuZ2VtZQ==");
+        assert!(h.is_sensitive());
+        assert!(!format!("{h:?}").contains("ZWxh"));
+    }
+
+    #[test]
+    fn api_keys_encoded_or_not() {
+        let c = Credentials::new(Some(&config(
+            "api_key = \"VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==\"",
+        )));
+        assert_eq!(
+            c.header().unwrap().unwrap().to_str().unwrap(),
+            "ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="
+        );
+        let c = Credentials::new(Some(&config("api_key = \"id:key\"")));
+        assert_eq!(
+            c.header().unwrap().unwrap().to_str().unwrap(),
+            "ApiKey aWQ6a2V5"
+        );
+    }
+
+    #[test]
+    fn files_are_read_again_on_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("password");
+        let c = Credentials::new(Some(&config(&format!(
+            "user = \"u\"\npassword_file = {:?}",
+            path.display().to_string()
+        ))));
+        assert!(c.uses_files());
+        assert!(matches!(c.header(), Err(AuthError::Read { .. })));
+        std::fs::write(&path, "one\n").unwrap();
+        let first = c.header().unwrap().unwrap();
+        std::fs::write(&path, "two\n").unwrap();
+        assert_eq!(c.header().unwrap().unwrap(), first, "cached until reload");
+        c.reload().unwrap();
+        assert_ne!(c.header().unwrap().unwrap(), first);
+        std::fs::write(&path, "\n").unwrap();
+        assert!(matches!(c.reload(), Err(AuthError::Empty(_))));
+    }
+
+    #[test]
+    fn no_auth_no_header() {
+        assert!(Credentials::new(None).header().unwrap().is_none());
+    }
+}
