@@ -15,6 +15,7 @@
 //! Short mode: ~3 s of writing at 40,000 lines/s; `SKIFF_TORTURE=long`: 20 s at 100,000 lines/s.
 
 mod common;
+mod support;
 mod torture;
 
 use std::collections::HashSet;
@@ -24,6 +25,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Env, Skiff};
+use support::es_server::{EsServer, EsServerOptions, Faults};
 use torture::*;
 
 const T: Duration = Duration::from_secs(120);
@@ -148,19 +150,74 @@ fn unterminated_tail(path: &Path) -> bool {
     std::fs::read(path).is_ok_and(|d| d.last().is_some_and(|&b| b != b'\n'))
 }
 
+/// Where skiff ships.
+#[derive(Clone, Copy)]
+enum Out<'a> {
+    Stdout,
+    /// The test Elasticsearch, with deterministic ids and `create` actions.
+    Es(&'a EsServer),
+}
+
+fn es_config(env: &Env, glob: &str, url: &str) -> PathBuf {
+    env.config(&format!(
+        r#"
+data_dir = "{{dir}}/data"
+shutdown_timeout = "30s"
+[api]
+enabled = false
+[sources.app]
+type = "file"
+include = ["{{dir}}/logs/{glob}"]
+glob_interval = "100ms"
+rotate_wait = "1s"
+[sinks.es]
+type = "elasticsearch"
+inputs = ["app"]
+endpoints = ["{url}"]
+batch = {{ max_events = 2000, timeout = "50ms" }}
+retry = {{ initial_backoff = "10ms", max_backoff = "200ms" }}
+"#
+    ))
+}
+
+/// The `message` of every document in the index (one per id).
+fn indexed(server: &EsServer) -> Vec<String> {
+    server
+        .all_docs()
+        .iter()
+        .map(|(_, _, d)| d["message"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
 /// Runs skiff on `glob` while logrotate rotates `app.log` in `mode`.
-fn run(mode: Mode, glob: &str, seed: u64) -> Outcome {
+fn run(mode: Mode, glob: &str, seed: u64, out: Out) -> Outcome {
     let env = Env::new();
     let logs = env.logs();
     let live = logs.join("app.log");
     std::fs::write(&live, b"").unwrap();
     let conf = logrotate_config(&env, &live, mode);
     let state = env.path("logrotate.state");
-    let skiff = Skiff::start(&env.console_config(glob, ""), &[]);
+    let config = match out {
+        Out::Stdout => env.console_config(glob, ""),
+        Out::Es(server) => es_config(&env, glob, &server.url()),
+    };
+    let skiff = Skiff::start_with_env(&config, &[], &[("NO_PROXY", "127.0.0.1,localhost")]);
     skiff.wait_for_log("Source started.", T);
+    let count = || match out {
+        Out::Stdout => skiff.count(),
+        Out::Es(server) => server.total_docs(),
+    };
+    let shipped_now = || match out {
+        Out::Stdout => skiff.lines(),
+        Out::Es(server) => indexed(server),
+    };
 
     let mut rng = fastrand::Rng::with_seed(seed);
-    let (rate, secs) = pick((40_000, 3), (100_000, 20));
+    let (rate, secs) = match out {
+        Out::Stdout => pick((40_000, 3), (100_000, 20)),
+        // The test server keeps every document in memory.
+        Out::Es(_) => pick((40_000, 3), (50_000, 10)),
+    };
     let reopen = match mode {
         Mode::Create => Reopen::WhenInodeChanges,
         Mode::CopyTruncate => Reopen::Never,
@@ -199,8 +256,8 @@ fn run(mode: Mode, glob: &str, seed: u64) -> Outcome {
     };
     // Counting first keeps the output collector from waiting on a lock held for a full copy.
     let arrived = common::wait_until(T, || {
-        skiff.count() >= must_arrive.len() && {
-            let got = skiff.lines();
+        count() >= must_arrive.len() && {
+            let got = shipped_now();
             let got: HashSet<&String> = got.iter().collect();
             must_arrive.iter().all(|l| got.contains(l))
         }
@@ -208,14 +265,25 @@ fn run(mode: Mode, glob: &str, seed: u64) -> Outcome {
     assert!(
         arrived,
         "seed {seed}: lines did not arrive: have {}, expected at least {}\nstderr:\n{}",
-        skiff.count(),
+        count(),
         must_arrive.len(),
         tail(&skiff.stderr())
     );
     std::thread::sleep(Duration::from_millis(300));
-    let (code, shipped, stderr) = skiff.terminate(T);
+    let (code, printed, stderr) = skiff.terminate(T);
     assert_eq!(code, 0, "seed {seed}: {}", tail(&stderr));
     assert!(!stderr.contains("panicked"), "{stderr}");
+    let shipped = match out {
+        Out::Stdout => printed,
+        Out::Es(server) => {
+            assert_eq!(
+                server.duplicates(),
+                0,
+                "seed {seed}: an id was written twice"
+            );
+            indexed(server)
+        }
+    };
     Outcome {
         written,
         rotations,
@@ -235,7 +303,7 @@ fn tail(s: &str) -> String {
 #[test]
 fn logrotate_create_ships_every_line_exactly_once() {
     for (glob, default_seed) in [("*.log", 11), ("app.log*", 12)] {
-        let o = run(Mode::Create, glob, seed(default_seed));
+        let o = run(Mode::Create, glob, seed(default_seed), Out::Stdout);
         // With `create`, every written line is in some file: the test's own sanity check.
         assert_eq!(
             o.present().len() as u64,
@@ -253,7 +321,7 @@ fn logrotate_create_ships_every_line_exactly_once() {
 
 #[test]
 fn logrotate_copytruncate_with_copies_matched_loses_only_the_copy_window() {
-    let o = run(Mode::CopyTruncate, "app.log*", seed(13));
+    let o = run(Mode::CopyTruncate, "app.log*", seed(13), Out::Stdout);
     o.assert_nothing_garbled();
     let caught = o.assert_present_shipped_once(Mode::CopyTruncate);
     let in_files: HashSet<u64> = o.present().iter().filter_map(|l| parse_line(l)).collect();
@@ -267,7 +335,7 @@ fn logrotate_copytruncate_with_copies_matched_loses_only_the_copy_window() {
 #[test]
 fn logrotate_copytruncate_without_copies_loses_only_what_the_copies_hold() {
     let seed = seed(14);
-    let o = run(Mode::CopyTruncate, "*.log", seed);
+    let o = run(Mode::CopyTruncate, "*.log", seed, Out::Stdout);
     o.assert_nothing_garbled();
     let shipped = counts(&o.shipped);
     let repeated: Vec<_> = shipped.iter().filter(|(_, n)| **n > 1).collect();
@@ -313,6 +381,43 @@ fn logrotate_copytruncate_without_copies_loses_only_what_the_copies_hold() {
         o.written,
         o.rotations,
         o.shipped.len()
+    );
+}
+
+/// A test Elasticsearch that refuses some documents with 429 and answers slowly, so that
+/// documents are sent again and must be recognised by their ids.
+fn busy_server() -> EsServer {
+    EsServer::start(EsServerOptions {
+        faults: Faults {
+            item_429_prob: 0.05,
+            delay: Duration::from_millis(5),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+}
+
+#[test]
+fn logrotate_create_into_elasticsearch_indexes_every_line_once() {
+    let server = busy_server();
+    let o = run(Mode::Create, "*.log", seed(15), Out::Es(&server));
+    o.assert_nothing_garbled();
+    o.assert_present_shipped_once(Mode::Create);
+    eprintln!(
+        "create into Elasticsearch: {} lines, {} rotations, each indexed once",
+        o.written, o.rotations
+    );
+}
+
+#[test]
+fn logrotate_copytruncate_into_elasticsearch_indexes_every_line_once() {
+    let server = busy_server();
+    let o = run(Mode::CopyTruncate, "app.log*", seed(16), Out::Es(&server));
+    o.assert_nothing_garbled();
+    o.assert_present_shipped_once(Mode::CopyTruncate);
+    eprintln!(
+        "copytruncate into Elasticsearch: {} lines, {} rotations, every line in a file indexed once",
+        o.written, o.rotations
     );
 }
 
@@ -423,6 +528,46 @@ fn a_copy_shorter_than_what_was_read_is_not_read_again_after_a_restart() {
     );
     shipped.extend(again);
     let expected: Vec<String> = (0..1020).map(line).collect();
+    if let Err(e) = compare_exactly_once(&shipped, &expected) {
+        panic!("{e}");
+    }
+}
+
+/// With a glob that does not match rotated names, a file is seen only while it has the live
+/// name. When the sink cannot keep up, that can be shorter than the time skiff waits for room
+/// downstream: skiff must keep discovering (and holding open) new files while it waits, or a
+/// file created and rotated away in that time is never read.
+#[test]
+fn a_file_rotated_away_while_downstream_is_full_is_still_read() {
+    let env = Env::new();
+    let logs = env.logs();
+    let live = logs.join("app.log");
+    let toml = format!(
+        "data_dir = \"{d}/data\"\n[api]\nenabled = false\n[sources.held]\ntype = \"file\"\ninclude = [\"{d}/logs/*.log\"]\nglob_interval = \"50ms\"\nrotate_wait = \"200ms\"\nread_buffer = \"16KiB\"\n",
+        d = env.dir.path().display()
+    );
+    let mut expected: Vec<String> = (0..50_000).map(line).collect();
+    common::append(&live, &expected);
+    let run = torture::inproc::InProc::start_held(&toml);
+    std::thread::sleep(Duration::from_millis(300)); // the channel fills; the source waits
+    let mut next = 50_000;
+    for rotation in 1..=3 {
+        std::fs::rename(&live, logs.join(format!("app.log.{rotation}"))).unwrap();
+        let lines: Vec<String> = (next..next + 1000).map(line).collect();
+        common::append(&live, &lines);
+        expected.extend(lines);
+        next += 1000;
+        std::thread::sleep(Duration::from_millis(300)); // several scan intervals
+    }
+    run.release();
+    assert!(
+        common::wait_until(T, || run.count() >= expected.len()),
+        "{} of {} lines",
+        run.count(),
+        expected.len()
+    );
+    let (result, shipped) = run.stop();
+    assert!(result.is_ok(), "{result:?}");
     if let Err(e) = compare_exactly_once(&shipped, &expected) {
         panic!("{e}");
     }

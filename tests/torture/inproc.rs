@@ -3,7 +3,9 @@
 //! allows.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use skiff::config::{self, Component};
 use skiff::event::{Batch, Payload, Value};
@@ -11,10 +13,12 @@ use skiff::sinks::{SinkConfig, SinkContext, SinkError, SinkFuture};
 use skiff::topology::{self, RunOptions, TopologyError};
 use tokio::sync::mpsc;
 
-/// A sink that keeps every line (or event message) and confirms each batch.
+/// A sink that keeps every line (or event message) and confirms each batch. While `held`, it
+/// takes nothing from its input (a sink that cannot deliver: downstream fills up).
 #[derive(Debug, Clone, Default)]
 pub struct Collect {
     pub lines: Arc<Mutex<Vec<String>>>,
+    pub held: Arc<AtomicBool>,
 }
 
 impl SinkConfig for Collect {
@@ -28,8 +32,15 @@ impl SinkConfig for Collect {
         mut input: mpsc::Receiver<Batch>,
     ) -> Result<SinkFuture, SinkError> {
         let lines = Arc::clone(&self.lines);
+        let held = Arc::clone(&self.held);
         Ok(Box::pin(async move {
-            while let Some(batch) = input.recv().await {
+            loop {
+                while held.load(Ordering::Acquire) {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                let Some(batch) = input.recv().await else {
+                    break;
+                };
                 {
                     let mut out = lines.lock().expect("lines lock");
                     match &batch.payload {
@@ -56,19 +67,36 @@ impl SinkConfig for Collect {
 
 /// A pipeline running on its own runtime: the sources of `toml`, all feeding one [`Collect`].
 pub struct InProc {
-    rt: tokio::runtime::Runtime,
+    rt: Option<tokio::runtime::Runtime>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<Result<(), TopologyError>>>,
     pub lines: Arc<Mutex<Vec<String>>>,
+    held: Arc<AtomicBool>,
 }
 
 impl InProc {
     /// Starts the pipeline of `toml` (sources only; sinks are added here).
     pub fn start(toml: &str) -> InProc {
+        Self::start_with(toml, false)
+    }
+
+    /// Like [`start`](Self::start), with the sink holding back until [`release`](Self::release).
+    pub fn start_held(toml: &str) -> InProc {
+        Self::start_with(toml, true)
+    }
+
+    /// Lets a held sink take batches.
+    pub fn release(&self) {
+        self.held.store(false, Ordering::Release);
+    }
+
+    fn start_with(toml: &str, held: bool) -> InProc {
         let mut config = config::load_str(Path::new("inproc.toml"), toml, |_| None)
             .unwrap_or_else(|e| panic!("config: {e}\n{toml}"));
         let collect = Collect::default();
+        collect.held.store(held, Ordering::Release);
         let lines = Arc::clone(&collect.lines);
+        let held = Arc::clone(&collect.held);
         config.sinks.push(Component {
             name: "collect".into(),
             inputs: config.sources.iter().map(|s| s.name.clone()).collect(),
@@ -85,10 +113,11 @@ impl InProc {
             let _ = stopped.await;
         }));
         InProc {
-            rt,
+            rt: Some(rt),
             stop: Some(stop),
             handle: Some(handle),
             lines,
+            held,
         }
     }
 
@@ -101,11 +130,24 @@ impl InProc {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let result = match self.handle.take() {
-            Some(h) => self.rt.block_on(h).expect("topology task"),
-            None => Ok(()),
+        let result = match (self.handle.take(), self.rt.as_ref()) {
+            (Some(h), Some(rt)) => rt.block_on(h).expect("topology task"),
+            _ => Ok(()),
         };
         let lines = self.lines.lock().expect("lines lock").clone();
         (result, lines)
+    }
+}
+
+impl Drop for InProc {
+    /// A test that failed half way must not hang on a pipeline still waiting for its sink.
+    fn drop(&mut self) {
+        self.held.store(false, Ordering::Release);
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_timeout(Duration::from_secs(5));
+        }
     }
 }

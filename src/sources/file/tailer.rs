@@ -3,8 +3,11 @@
 //!
 //! Runs on its own thread. Each turn reads at most one buffer from each open file (a busy file
 //! cannot starve a quiet one), then handles acknowledgements, then sleeps until inotify, an
-//! acknowledgement, an order or a timer wakes it. Sending blocks while the downstream channel is
-//! full: that is the backpressure that keeps memory bounded, and the data waits in the file.
+//! acknowledgement, an order or a timer wakes it. While a downstream channel is full nothing is
+//! read: that is the backpressure that keeps memory bounded, and the data waits in the file. The
+//! loop goes on meanwhile: new files are found and held open (a file rotated away before the
+//! source looks again would otherwise never be read), acknowledgements handled, checkpoints
+//! written.
 //!
 //! File lifecycle: found by a scan → matched against checkpoints → read → at EOF, kept open while
 //! it still matches the globs; closed after `idle_timeout` without writes (reopened when it grows);
@@ -93,6 +96,9 @@ const MAX_RETIRED: usize = 64;
 /// start of a known file (a copy being written: see [`Pending`]).
 const PENDING_GRACE: Duration = Duration::from_secs(1);
 
+/// How often a source held back by a full downstream channel looks for room again.
+const ROOM_RECHECK: Duration = Duration::from_millis(10);
+
 /// How often unidentified files are looked at again.
 const PENDING_RECHECK: Duration = Duration::from_millis(50);
 
@@ -130,6 +136,8 @@ pub struct Tailer {
     next_slot: u64,
     file_key: Option<Bytes>,
     draining: bool,
+    /// The last read round stopped because downstream was full.
+    backpressured: bool,
     stopping: bool,
     dirty: bool,
     last_scan: Option<Instant>,
@@ -174,6 +182,7 @@ impl Tailer {
             next_slot: 0,
             file_key,
             draining: once,
+            backpressured: false,
             stopping: false,
             dirty: false,
             last_scan: None,
@@ -232,7 +241,10 @@ impl Tailer {
         }
         // Fallback polling for missed inotify events; inotify usually wakes us first.
         let wait = self.config.glob_interval.get().min(Duration::from_secs(1));
-        if self.files.values().any(|f| f.pending.is_some()) {
+        if self.backpressured {
+            // Nothing says when downstream takes a batch: look again soon.
+            wait.min(ROOM_RECHECK)
+        } else if self.files.values().any(|f| f.pending.is_some()) {
             wait.min(PENDING_RECHECK)
         } else {
             wait
@@ -332,8 +344,16 @@ impl Tailer {
         let mut progress = false;
         let mut slots: Vec<u64> = self.files.keys().copied().collect();
         slots.sort_unstable();
+        self.backpressured = false;
         for slot in slots {
             if self.out.is_none() || self.stopping {
+                break;
+            }
+            // Downstream is full: read nothing more for now, but keep discovering files (a
+            // file rotated away before the next scan would never be seen), handling
+            // acknowledgements and writing checkpoints.
+            if self.out.as_ref().is_some_and(Fanout::is_full) {
+                self.backpressured = true;
                 break;
             }
             progress |= self.poll_file(slot);
