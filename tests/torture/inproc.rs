@@ -77,12 +77,17 @@ pub struct InProc {
 impl InProc {
     /// Starts the pipeline of `toml` (sources only; sinks are added here).
     pub fn start(toml: &str) -> InProc {
-        Self::start_with(toml, false)
+        Self::start_with(toml, false, true)
+    }
+
+    /// Starts the pipeline of `toml` as it is (its own sinks; [`count`](Self::count) stays 0).
+    pub fn start_as_configured(toml: &str) -> InProc {
+        Self::start_with(toml, false, false)
     }
 
     /// Like [`start`](Self::start), with the sink holding back until [`release`](Self::release).
     pub fn start_held(toml: &str) -> InProc {
-        Self::start_with(toml, true)
+        Self::start_with(toml, true, true)
     }
 
     /// Lets a held sink take batches.
@@ -90,18 +95,20 @@ impl InProc {
         self.held.store(false, Ordering::Release);
     }
 
-    fn start_with(toml: &str, held: bool) -> InProc {
+    fn start_with(toml: &str, held: bool, collect_all: bool) -> InProc {
         let mut config = config::load_str(Path::new("inproc.toml"), toml, |_| None)
             .unwrap_or_else(|e| panic!("config: {e}\n{toml}"));
         let collect = Collect::default();
         collect.held.store(held, Ordering::Release);
         let lines = Arc::clone(&collect.lines);
         let held = Arc::clone(&collect.held);
-        config.sinks.push(Component {
-            name: "collect".into(),
-            inputs: config.sources.iter().map(|s| s.name.clone()).collect(),
-            config: Box::new(collect),
-        });
+        if collect_all {
+            config.sinks.push(Component {
+                name: "collect".into(),
+                inputs: config.sources.iter().map(|s| s.name.clone()).collect(),
+                config: Box::new(collect),
+            });
+        }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
