@@ -46,6 +46,8 @@ pub struct Metrics {
     pub checkpoint_writes: Counters,
     /// Checkpoint writes that failed.
     pub checkpoint_write_failures: Counters,
+    /// Matched paths a source cannot follow, by `reason`, counted when a problem starts.
+    pub file_errors: Counters,
     /// Lines that were invalid UTF-8 or too long (per reason).
     pub line_problems: Counters,
     /// Events a transform kept despite a problem (a value that did not parse), by `reason`.
@@ -87,6 +89,7 @@ impl Metrics {
             oldest_unacked_age_seconds: Family::default(),
             checkpoint_writes: Counters::default(),
             checkpoint_write_failures: Counters::default(),
+            file_errors: Counters::default(),
             line_problems: Counters::default(),
             transform_errors: Counters::default(),
             es_requests: Counters::default(),
@@ -159,6 +162,11 @@ impl Metrics {
             "checkpoint_write_failures",
             "Checkpoint writes that failed",
             m.checkpoint_write_failures.clone(),
+        );
+        r.register(
+            "source_file_errors",
+            "Matched paths a source cannot follow (open, stat, read, not a file), by reason",
+            m.file_errors.clone(),
         );
         r.register(
             "elasticsearch_requests",

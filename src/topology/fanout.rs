@@ -30,6 +30,13 @@ impl Fanout {
         self.outputs.is_empty()
     }
 
+    /// True when a consumer's channel is full: a send would wait. Lets a producer that has
+    /// other work (a file source discovering files, handling acknowledgements) do it instead of
+    /// blocking.
+    pub fn is_full(&self) -> bool {
+        self.outputs.iter().any(|tx| tx.capacity() == 0)
+    }
+
     /// Sends `batch` to every consumer, waiting while a channel is full (backpressure). With no
     /// consumer the batch is confirmed: nobody needs it.
     pub async fn send(&self, batch: Batch) -> Result<(), Closed> {

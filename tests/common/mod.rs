@@ -79,9 +79,16 @@ impl Skiff {
     pub fn start_with_env(config: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Skiff {
         let mut cmd = Command::new(bin());
         cmd.arg("run").arg("--config").arg(config).args(extra_args);
-        cmd.env("SKIFF_LOG", "info");
         for (k, v) in env {
             cmd.env(k, v);
+        }
+        Self::spawn(cmd)
+    }
+
+    /// Runs `cmd` (skiff, maybe behind a wrapper such as `setpriv`) with its output collected.
+    pub fn spawn(mut cmd: Command) -> Skiff {
+        if !cmd.get_envs().any(|(k, _)| k == "SKIFF_LOG") {
+            cmd.env("SKIFF_LOG", "info");
         }
         let mut child = cmd
             .stdin(Stdio::null())

@@ -13,6 +13,8 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use notify::{EventKind, RecursiveMode, Watcher};
 
+use super::walk::GlobWalk;
+use crate::metrics::{component_with, metrics};
 use crate::sources::Signal;
 
 /// A file found by a scan.
@@ -27,6 +29,7 @@ pub struct Found {
 /// Glob patterns and the watcher that wakes the tailer.
 pub struct Discovery {
     include: Vec<String>,
+    walks: Vec<GlobWalk>,
     exclude: Vec<glob::Pattern>,
     watcher: Option<notify::RecommendedWatcher>,
     watched: HashSet<PathBuf>,
@@ -36,6 +39,10 @@ pub struct Discovery {
     wake_queued: Arc<AtomicBool>,
     /// Paths already warned about, so a problem is logged once, not on every scan.
     warned: HashSet<PathBuf>,
+    /// Directories that could not be watched (warned about once).
+    watch_warned: HashSet<PathBuf>,
+    /// The source's name, for metrics.
+    source: String,
 }
 
 /// The directory a pattern starts from: its longest prefix without glob characters.
@@ -60,6 +67,7 @@ pub fn base_dir(pattern: &str) -> PathBuf {
 impl Discovery {
     /// Sets up discovery; `signal_tx` receives wake-ups.
     pub fn new(
+        source: &str,
         include: &[String],
         exclude: &[String],
         signal_tx: mpsc::Sender<Signal>,
@@ -99,6 +107,10 @@ impl Discovery {
         };
         Discovery {
             include: include.to_vec(),
+            walks: include
+                .iter()
+                .filter_map(|p| GlobWalk::new(p).ok())
+                .collect(),
             exclude: exclude
                 .iter()
                 .filter_map(|p| glob::Pattern::new(p).ok())
@@ -108,6 +120,8 @@ impl Discovery {
             rescan,
             wake_queued,
             warned: HashSet::new(),
+            watch_warned: HashSet::new(),
+            source: source.to_owned(),
         }
     }
 
@@ -145,7 +159,7 @@ impl Discovery {
                     self.watched.insert(dir);
                 }
                 Err(e) => {
-                    if self.warned.insert(dir.clone()) {
+                    if self.watch_warned.insert(dir.clone()) {
                         tracing::warn!(message = "Cannot watch directory; relying on periodic scans.", dir = %dir.display(), error = %e);
                     }
                 }
@@ -156,42 +170,51 @@ impl Discovery {
     /// Lists the regular files matching the patterns now (symlinks followed, each file once).
     pub fn scan(&mut self) -> Vec<Found> {
         self.ensure_watches();
+        let mut paths = Vec::new();
+        let mut unreadable = Vec::new();
+        for walk in &self.walks {
+            walk.walk(&mut |p| paths.push(p), &mut |dir, e| {
+                unreadable.push((dir.to_path_buf(), e));
+            });
+        }
+        for (dir, e) in unreadable {
+            if self.warn_once(&dir, "read_dir") {
+                tracing::warn!(message = "Cannot read directory while scanning; files in it are not followed.", dir = %dir.display(), error = %e);
+            }
+        }
         let mut seen = HashSet::new();
         let mut found = Vec::new();
-        for pattern in &self.include {
-            let Ok(paths) = glob::glob(pattern) else {
+        for path in paths {
+            if self.exclude.iter().any(|x| x.matches_path(&path)) {
                 continue;
-            };
-            for entry in paths {
-                let path = match entry {
-                    Ok(p) => p,
-                    Err(e) => {
-                        let p = e.path().to_path_buf();
-                        if self.warned.insert(p.clone()) {
-                            tracing::warn!(message = "Cannot read path while scanning.", path = %p.display(), error = %e.error());
-                        }
-                        continue;
+            }
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() => {
+                    if seen.insert((m.dev(), m.ino())) {
+                        found.push(Found {
+                            path,
+                            dev: m.dev(),
+                            ino: m.ino(),
+                            size: m.len(),
+                        });
                     }
-                };
-                if self.exclude.iter().any(|x| x.matches_path(&path)) {
-                    continue;
                 }
-                match std::fs::metadata(&path) {
-                    Ok(m) if m.is_file() => {
-                        if seen.insert((m.dev(), m.ino())) {
-                            found.push(Found {
-                                path,
-                                dev: m.dev(),
-                                ino: m.ino(),
-                                size: m.len(),
-                            });
-                        }
+                Ok(m) => {
+                    if self.warn_once(&path, "not_a_file") {
+                        let kind = if m.is_dir() {
+                            "a directory"
+                        } else {
+                            "not a regular file"
+                        };
+                        tracing::warn!(message = "Matched path is not a regular file; ignoring it.", path = %path.display(), kind);
                     }
-                    Ok(_) => {}
-                    Err(e) => {
-                        if self.warned.insert(path.clone()) {
-                            tracing::warn!(message = "Cannot stat matched path; will retry.", path = %path.display(), error = %e);
-                        }
+                }
+                // Renamed or deleted between the listing and the look: a rotation, not a
+                // problem; the next scan sees where it went.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    if self.warn_once(&path, "stat") {
+                        tracing::warn!(message = "Cannot stat matched path; will retry.", path = %path.display(), error = %e);
                     }
                 }
             }
@@ -204,9 +227,18 @@ impl Discovery {
         self.warned.remove(path);
     }
 
-    /// Records a warning for `path`; returns true if it is new (log it).
-    pub fn warn_once(&mut self, path: &Path) -> bool {
-        self.warned.insert(path.to_path_buf())
+    /// Records a problem with `path`; true if it is new: then it is counted (by `reason`) and
+    /// the caller logs it. A problem is counted and logged again only after
+    /// [`clear_warning`](Self::clear_warning).
+    pub fn warn_once(&mut self, path: &Path, reason: &'static str) -> bool {
+        let new = self.warned.insert(path.to_path_buf());
+        if new {
+            metrics()
+                .file_errors
+                .get_or_create(&component_with(&self.source, "reason", reason))
+                .inc();
+        }
+        new
     }
 }
 
@@ -236,6 +268,7 @@ mod tests {
         std::fs::create_dir(d.join("dir.log")).unwrap();
         let (tx, _rx) = mpsc::channel();
         let mut disc = Discovery::new(
+            "test",
             &[format!("{}/*.log", d.display())],
             &[format!("{}/b.log", d.display())],
             tx,

@@ -1,13 +1,14 @@
 //! The `file` source: follows log files matched by globs, through rotation and restarts.
 //!
 //! Layout: [`reader`] splits bytes into lines; [`checkpoint`] stores delivered offsets;
-//! [`discovery`] finds files (glob scans, woken by inotify); [`tailer`] is the loop that ties
+//! [`discovery`] finds files (glob scans through [`walk`], woken by inotify); [`tailer`] is the loop that ties
 //! them together on the source's thread.
 
 pub mod checkpoint;
 pub mod discovery;
 pub mod reader;
 pub mod tailer;
+pub mod walk;
 
 use std::thread::JoinHandle;
 use std::time::Duration;

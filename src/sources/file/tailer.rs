@@ -3,15 +3,22 @@
 //!
 //! Runs on its own thread. Each turn reads at most one buffer from each open file (a busy file
 //! cannot starve a quiet one), then handles acknowledgements, then sleeps until inotify, an
-//! acknowledgement, an order or a timer wakes it. Sending blocks while the downstream channel is
-//! full: that is the backpressure that keeps memory bounded, and the data waits in the file.
+//! acknowledgement, an order or a timer wakes it. While a downstream channel is full nothing is
+//! read: that is the backpressure that keeps memory bounded, and the data waits in the file. The
+//! loop goes on meanwhile: new files are found and held open (a file rotated away before the
+//! source looks again would otherwise never be read), acknowledgements handled, checkpoints
+//! written.
 //!
 //! File lifecycle: found by a scan → matched against checkpoints → read → at EOF, kept open while
 //! it still matches the globs; closed after `idle_timeout` without writes (reopened when it grows);
 //! read to its end and closed for good once it is deleted or no longer matches the globs
 //! (rotated away) and has been quiet for `rotate_wait` (the app may still write through its open
-//! handle). A file whose size drops below the read position was truncated
-//! (copytruncate) and is read again from 0.
+//! handle). A file whose size drops below the read position, or whose first bytes changed (a
+//! truncation followed by more writes than were read, while the source was blocked), was
+//! truncated (copytruncate) and is read again from 0.
+//!
+//! A new file too short to fingerprint whose bytes so far are the start of a known file may be a
+//! copy being written: it is held open but not read until its first bytes tell ([`Pending`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
@@ -50,13 +57,15 @@ struct Tracked {
     /// Id inherited from a checkpoint, if any.
     known_id: Option<u64>,
     tracker: AckTracker,
-    /// The file's first bytes, up to `fingerprint_bytes` (what identifies it).
+    /// The file's first bytes (up to `fingerprint_bytes`): its identity, and how a rewrite from
+    /// the start (copytruncate) is noticed.
     head: Vec<u8>,
-    /// Set while it is not known yet whether this file is new or a copy still being written
-    /// of a file skiff knows: when it was found. Nothing is read until that is decided.
-    undecided: Option<Instant>,
-    /// Still matched by the latest scan.
+    /// Not identified yet: not read.
+    pending: Option<Pending>,
+    /// Still matched by the globs (missed by fewer than [`MISSES_TO_UNMATCH`] scans in a row).
     matched: bool,
+    /// Scans in a row that did not find the file.
+    missed: u8,
     /// Last time data was read (or the file was opened).
     last_data: Instant,
     /// Batches out: (seq, events, sent at).
@@ -78,8 +87,43 @@ struct Retired {
     offset: u64,
 }
 
+/// A file counts as no longer matched (rotated away) after this many scans in a row did not find
+/// it: one scan can miss a file being renamed (listed under its old name, gone by the time it
+/// is looked at, not yet listed under the new one).
+const MISSES_TO_UNMATCH: u8 = 2;
+
 /// How many truncated files are remembered for matching their copies.
 const MAX_RETIRED: usize = 64;
+
+/// How long a file too short to fingerprint may stay unidentified while its bytes so far are the
+/// start of a known file (a copy being written: see [`Pending`]).
+const PENDING_GRACE: Duration = Duration::from_secs(1);
+
+/// How often a source held back by a full downstream channel looks for room again.
+const ROOM_RECHECK: Duration = Duration::from_millis(10);
+
+/// How often unidentified files are looked at again.
+const PENDING_RECHECK: Duration = Duration::from_millis(50);
+
+/// A file opened while too short to fingerprint, whose bytes so far are the start of a file
+/// already known: it may be a copy being written (copytruncate creates the copy empty, then
+/// fills it). It is held open (renames cannot hide it) but not read until its first
+/// `fingerprint_bytes` tell what it is, or until [`PENDING_GRACE`] has passed.
+struct Pending {
+    until: Instant,
+    /// Found by the first scan (where `read_from = "end"` applies).
+    initial: bool,
+}
+
+/// Where to start reading a file, once identified.
+enum Start {
+    /// A copy of a file being read: leave it alone.
+    Copy,
+    At {
+        offset: u64,
+        known_id: Option<u64>,
+    },
+}
 
 /// The file source's state, owned by its thread.
 pub struct Tailer {
@@ -97,6 +141,8 @@ pub struct Tailer {
     draining: bool,
     /// Draining for a config reload: unfinished lines stay in their files.
     keep_partial: bool,
+    /// The last read round stopped because downstream was full.
+    backpressured: bool,
     stopping: bool,
     dirty: bool,
     last_scan: Option<Instant>,
@@ -122,7 +168,7 @@ impl Tailer {
             signals,
         } = ctx;
         let checkpoints = Checkpoints::load(&data_dir, &name);
-        let discovery = Discovery::new(&config.include, &config.exclude, signal_tx.clone());
+        let discovery = Discovery::new(&name, &config.include, &config.exclude, signal_tx.clone());
         let tx = Mutex::new(signal_tx);
         let ack_sink: AckSink = Arc::new(move |r| {
             if let Ok(tx) = tx.lock() {
@@ -146,6 +192,7 @@ impl Tailer {
             file_key,
             draining: once,
             keep_partial: false,
+            backpressured: false,
             stopping: false,
             dirty: false,
             last_scan: None,
@@ -211,7 +258,15 @@ impl Tailer {
             return Duration::from_millis(100);
         }
         // Fallback polling for missed inotify events; inotify usually wakes us first.
-        self.config.glob_interval.get().min(Duration::from_secs(1))
+        let wait = self.config.glob_interval.get().min(Duration::from_secs(1));
+        if self.backpressured {
+            // Nothing says when downstream takes a batch: look again soon.
+            wait.min(ROOM_RECHECK)
+        } else if self.files.values().any(|f| f.pending.is_some()) {
+            wait.min(PENDING_RECHECK)
+        } else {
+            wait
+        }
     }
 
     fn pending(&self) -> u64 {
@@ -320,8 +375,16 @@ impl Tailer {
         let mut progress = false;
         let mut slots: Vec<u64> = self.files.keys().copied().collect();
         slots.sort_unstable();
+        self.backpressured = false;
         for slot in slots {
             if self.out.is_none() || self.stopping {
+                break;
+            }
+            // Downstream is full: read nothing more for now, but keep discovering files (a
+            // file rotated away before the next scan would never be seen), handling
+            // acknowledgements and writing checkpoints.
+            if self.out.as_ref().is_some_and(Fanout::is_full) {
+                self.backpressured = true;
                 break;
             }
             progress |= self.poll_file(slot);
@@ -331,14 +394,6 @@ impl Tailer {
 
     /// Reads once from one file; true if data was found.
     fn poll_file(&mut self, slot: u64) -> bool {
-        if self
-            .files
-            .get(&slot)
-            .is_some_and(|st| st.undecided.is_some())
-            && !self.decide(slot)
-        {
-            return false;
-        }
         let Some(st) = self.files.get_mut(&slot) else {
             return false;
         };
@@ -352,6 +407,12 @@ impl Tailer {
             }
             return false;
         }
+        if st.pending.is_some() && !self.settle(slot, false) {
+            return false;
+        }
+        let Some(st) = self.files.get_mut(&slot) else {
+            return false;
+        };
         let Some(file) = st.file.as_mut() else {
             return false;
         };
@@ -359,11 +420,15 @@ impl Tailer {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(message = "Cannot stat open file; closing it.", path = %st.path.display(), error = %e);
+                self.count_file_error("stat");
                 self.finish(slot);
                 return false;
             }
         };
-        if meta.len() < st.reader.position() {
+        // Truncated: shorter than what was read, or grown again since with other first bytes
+        // (the truncation came while the source was blocked or busy elsewhere).
+        let position = st.reader.position();
+        if meta.len() < position || (meta.len() > position && head_changed(file, &st.head)) {
             self.truncated(slot);
             return true;
         }
@@ -399,10 +464,18 @@ impl Tailer {
             }
             Err(e) => {
                 tracing::warn!(message = "Read failed; closing the file.", path = %st.path.display(), error = %e);
+                self.count_file_error("read");
                 self.finish(slot);
                 false
             }
         }
+    }
+
+    fn count_file_error(&self, reason: &'static str) {
+        metrics()
+            .file_errors
+            .get_or_create(&component_with(&self.name, "reason", reason))
+            .inc();
     }
 
     /// The file shrank below what was read: copytruncate. Start again from 0 under a new id.
@@ -439,18 +512,8 @@ impl Tailer {
 
     /// Reads what is left, emits the partial line, and closes the file for good.
     fn finish(&mut self, slot: u64) {
-        if self
-            .files
-            .get(&slot)
-            .is_some_and(|st| st.undecided.is_some())
-        {
-            let draining = std::mem::replace(&mut self.draining, true);
-            let decided = self.decide(slot);
-            self.draining = draining;
-            if !decided {
-                self.files.remove(&slot);
-                return;
-            }
+        if self.files.get(&slot).is_some_and(|s| s.pending.is_some()) && !self.settle(slot, true) {
+            return;
         }
         let Some(st) = self.files.get_mut(&slot) else {
             return;
@@ -524,7 +587,7 @@ impl Tailer {
                 file_id: st.known_id.unwrap_or_else(|| new_file_id(st, &rb)),
             }));
         }
-        update_prefix(st, self.config.fingerprint_bytes.as_usize());
+        update_head(st, self.config.fingerprint_bytes.as_usize());
         let m = metrics();
         if rb.truncated > 0 {
             m.line_problems
@@ -591,7 +654,7 @@ impl Tailer {
         self.last_scan = Some(Instant::now());
         let found = self.discovery.scan();
         for st in self.files.values_mut() {
-            st.matched = false;
+            st.missed = st.missed.saturating_add(1);
         }
         for f in found {
             if let Some(st) = self
@@ -599,7 +662,7 @@ impl Tailer {
                 .values_mut()
                 .find(|s| s.dev == f.dev && s.ino == f.ino && !s.finished)
             {
-                st.matched = true;
+                st.missed = 0;
                 if st.size != f.size {
                     st.size = f.size;
                     publish_lag(&self.name, st);
@@ -616,152 +679,178 @@ impl Tailer {
             }
             self.open(f);
         }
+        for st in self.files.values_mut() {
+            st.matched = st.missed < MISSES_TO_UNMATCH;
+        }
         self.first_scan_done = true;
         self.update_gauges();
     }
 
     fn open(&mut self, f: Found) {
-        let file = match File::open(&f.path) {
+        let mut file = match File::open(&f.path) {
             Ok(file) => file,
             Err(e) => {
-                if self.discovery.warn_once(&f.path) {
+                if self.discovery.warn_once(&f.path, "open") {
                     tracing::warn!(message = "Cannot open file; will retry on the next scan.", path = %f.path.display(), error = %e);
                 }
                 return;
             }
         };
         self.discovery.clear_warning(&f.path);
-        let head = read_head(&file, self.config.fingerprint_bytes.as_usize());
+        let fp = self.config.fingerprint_bytes.as_usize();
+        let head = read_head(&file, fp);
+        let initial = !self.first_scan_done;
+        let pending = head.len() < fp && !self.draining && self.starts_like_known(&head);
+        let (offset, known_id) = if pending {
+            (0, None)
+        } else {
+            match self.identify(&f, &head, initial) {
+                Start::Copy => return,
+                Start::At { offset, known_id } => (offset, known_id),
+            }
+        };
+        if let Err(e) = file.seek(SeekFrom::Start(offset)) {
+            tracing::warn!(message = "Cannot seek in file.", path = %f.path.display(), error = %e);
+            return;
+        }
+        if !pending {
+            tracing::info!(message = "Following file.", path = %f.path.display(), offset);
+        }
         let slot = self.next_slot;
         self.next_slot += 1;
-        let st = Tracked {
+        let mut st = Tracked {
             dev: f.dev,
             ino: f.ino,
             path: f.path,
             file: Some(file),
             reader: LineReader::new(
-                0,
+                offset,
                 self.config.max_line_bytes.as_usize(),
                 self.config.read_buffer.as_usize(),
             ),
             origin: None,
-            known_id: None,
-            tracker: AckTracker::new(0),
+            known_id,
+            tracker: AckTracker::new(offset),
             head,
-            undecided: Some(Instant::now()),
+            pending: pending.then(|| Pending {
+                until: Instant::now() + PENDING_GRACE,
+                initial,
+            }),
             matched: true,
+            missed: 0,
             last_data: Instant::now(),
             inflight: VecDeque::new(),
             size: f.size,
             finished: false,
             warned_long: false,
         };
+        set_start_id(&mut st, offset);
         self.files.insert(slot, st);
-        self.decide(slot);
     }
 
-    /// Decides where an undecided file starts, or that it is a duplicate to leave alone. A file
-    /// shorter than a fingerprint whose bytes so far begin a file skiff knows may be a copy still
-    /// being written (`cp`, copytruncate): the decision waits until it is long enough, or for
-    /// `rotate_wait`. Returns false while still undecided.
-    fn decide(&mut self, slot: u64) -> bool {
+    /// Decides where a file starts: a copy of a file being read (left alone), a copy of a
+    /// truncated file (from where the original was read to), a file with a checkpoint, or a new
+    /// file.
+    fn identify(&mut self, f: &Found, head: &[u8], initial: bool) -> Start {
         let fp = self.config.fingerprint_bytes.as_usize();
-        let wait = self.config.rotate_wait.get();
-        let Some(st) = self.files.get_mut(&slot) else {
-            return false;
-        };
-        let Some(found_at) = st.undecided else {
-            return true;
-        };
-        if let Some(file) = st.file.as_ref() {
-            st.head = read_head(file, fp);
-        }
-        let head = st.head.clone();
-        let path = st.path.clone();
-        let head = &head;
-        let others = |s: &(&u64, &Tracked)| *s.0 != slot && !s.1.finished;
-        let known_heads = self
-            .files
-            .iter()
-            .filter(others)
-            .map(|(_, s)| &s.head)
-            .chain(self.retired.iter().map(|r| &r.head));
-        let may_grow_into_copy = head.len() < fp
-            && known_heads
-                .into_iter()
-                .any(|k| k.len() > head.len() && k.starts_with(head));
-        if may_grow_into_copy && found_at.elapsed() < wait && !self.draining {
-            return false;
-        }
-        let full = |known: &[u8]| known.len() >= fp && head.starts_with(known);
+        let same_start = |known: &[u8]| known.len() >= fp && head.starts_with(known);
+        let settled = |s: &&Tracked| !s.finished && s.pending.is_none();
         if self
             .files
-            .iter()
-            .filter(others)
-            .any(|(_, s)| s.undecided.is_none() && full(&s.head))
+            .values()
+            .filter(settled)
+            .any(|s| same_start(&s.head))
         {
             // A copy of a file being read (copytruncate's copy before the truncation was seen,
             // or a backup copy): the same data; left alone while the original is followed.
-            tracing::debug!(message = "Leaving alone a copy of a file being read.", path = %path.display());
-            self.files.remove(&slot);
-            return false;
+            return Start::Copy;
         }
-        let (offset, known_id) = match self
+        if let Some(r) = self
             .retired
             .iter()
-            .position(|r| full(&r.head))
+            .position(|r| same_start(&r.head))
             .and_then(|i| self.retired.remove(i))
         {
-            Some(r) => {
-                tracing::info!(message = "Found a copy of a truncated file; reading what was not read yet.", path = %path.display(), offset = r.offset);
-                (r.offset, r.file_id)
+            tracing::info!(message = "Found a copy of a truncated file; reading what was not read yet.", path = %f.path.display(), offset = r.offset);
+            return Start::At {
+                offset: r.offset.min(f.size),
+                known_id: r.file_id,
+            };
+        }
+        let (offset, known_id) = match self.checkpoints.find(f.dev, f.ino, head, fp) {
+            Some(e) if e.offset <= f.size => (e.offset, Some(e.id)),
+            // A copy (another inode, same first bytes) that ends before the checkpoint of the
+            // file it copies: all it holds was delivered from the original.
+            Some(e) if (e.dev, e.ino) != (f.dev, f.ino) => (f.size, Some(e.id)),
+            Some(e) => {
+                tracing::info!(message = "File is shorter than its checkpoint; reading it from the start.", path = %f.path.display(), checkpoint = e.offset, size = f.size);
+                (0, None)
             }
-            None => self.start_from_checkpoint(slot),
+            None if self.config.read_from == ReadFrom::End && initial => (f.size, None),
+            None => (0, None),
         };
+        Start::At { offset, known_id }
+    }
+
+    /// True when `head` (shorter than a fingerprint) is the start of a file being read or of a
+    /// truncated one: the file may be a copy still being written.
+    fn starts_like_known(&self, head: &[u8]) -> bool {
+        self.files
+            .values()
+            .filter(|s| !s.finished && s.pending.is_none())
+            .map(|s| &s.head)
+            .chain(self.retired.iter().map(|r| &r.head))
+            .any(|known| known.starts_with(head))
+    }
+
+    /// Tries to identify a pending file from its first bytes now (`force`: whatever they are).
+    /// True when it is identified and may be read; a copy of a file being read is let go (the
+    /// next scan leaves it alone).
+    fn settle(&mut self, slot: u64, force: bool) -> bool {
+        let fp = self.config.fingerprint_bytes.as_usize();
+        let Some(st) = self.files.get(&slot) else {
+            return false;
+        };
+        let (Some(p), Some(file)) = (st.pending.as_ref(), st.file.as_ref()) else {
+            return true;
+        };
+        let head = read_head(file, fp);
+        let expired = Instant::now() >= p.until;
+        let initial = p.initial;
+        if !force && !expired && head.len() < fp && self.starts_like_known(&head) {
+            return false;
+        }
+        let found = Found {
+            path: st.path.clone(),
+            dev: st.dev,
+            ino: st.ino,
+            size: file.metadata().map_or(0, |m| m.len()),
+        };
+        let start = self.identify(&found, &head, initial);
         let Some(st) = self.files.get_mut(&slot) else {
             return false;
         };
-        st.undecided = None;
-        if let Some(file) = st.file.as_mut() {
-            if let Err(e) = file.seek(SeekFrom::Start(offset)) {
-                tracing::warn!(message = "Cannot seek in file.", path = %st.path.display(), error = %e);
+        let (offset, known_id) = match start {
+            Start::Copy => {
+                tracing::debug!(message = "New file is a copy of a file being read; leaving it alone.", path = %st.path.display());
                 self.files.remove(&slot);
                 return false;
             }
-        }
-        st.reader.reset(offset);
-        st.tracker = AckTracker::new(offset);
-        st.known_id = known_id;
-        if offset > 0 && known_id.is_none() {
-            // read_from = "end": the file's id must not depend on a first line never read.
-            st.known_id = Some(hash_bytes(
-                format!("{}:{}:{}", st.dev, st.ino, hash_bytes(&st.head)).as_bytes(),
-            ));
+            Start::At { offset, known_id } => (offset, known_id),
+        };
+        if let Some(f) = st.file.as_mut() {
+            if f.seek(SeekFrom::Start(offset)).is_err() {
+                return false;
+            }
         }
         tracing::info!(message = "Following file.", path = %st.path.display(), offset);
+        st.pending = None;
+        st.head = head;
+        st.known_id = known_id;
+        st.reader.reset(offset);
+        st.tracker.reset(offset);
+        set_start_id(st, offset);
         true
-    }
-
-    /// Where a file starts according to the checkpoints (and `read_from` for new files).
-    fn start_from_checkpoint(&self, slot: u64) -> (u64, Option<u64>) {
-        let Some(st) = self.files.get(&slot) else {
-            return (0, None);
-        };
-        let size = st
-            .file
-            .as_ref()
-            .and_then(|f| f.metadata().ok())
-            .map_or(st.size, |m| m.len());
-        let fp = self.config.fingerprint_bytes.as_usize();
-        match self.checkpoints.find(st.dev, st.ino, &st.head, fp) {
-            Some(e) if e.offset <= size => (e.offset, Some(e.id)),
-            Some(e) => {
-                tracing::info!(message = "File is shorter than its checkpoint; reading it from the start.", path = %st.path.display(), checkpoint = e.offset, size);
-                (0, None)
-            }
-            None if self.config.read_from == ReadFrom::End && !self.first_scan_done => (size, None),
-            None => (0, None),
-        }
     }
 
     fn maybe_checkpoint(&mut self, force: bool) {
@@ -815,6 +904,16 @@ fn entry_of(st: &Tracked) -> Option<Entry> {
     })
 }
 
+/// A file read from the middle without a known id (`read_from = "end"`) gets an id that does not
+/// depend on a first line it never read.
+fn set_start_id(st: &mut Tracked, offset: u64) {
+    if offset > 0 && st.known_id.is_none() {
+        st.known_id = Some(hash_bytes(
+            format!("{}:{}:{}", st.dev, st.ino, hash_bytes(&st.head)).as_bytes(),
+        ));
+    }
+}
+
 /// A new file's id: device, inode, birth time and the start of its first line. Stable across
 /// restarts (a file's first line never changes), different for a new file that reuses an inode.
 fn new_file_id(st: &Tracked, rb: &ReadBatch) -> u64 {
@@ -851,8 +950,8 @@ fn read_head(file: &File, n: usize) -> Vec<u8> {
     head
 }
 
-/// Extends a young file's prefix hash as it grows, up to the fingerprint size.
-fn update_prefix(st: &mut Tracked, fp: usize) {
+/// Extends a young file's head as it grows, up to the fingerprint size.
+fn update_head(st: &mut Tracked, fp: usize) {
     if st.head.len() >= fp {
         return;
     }
@@ -862,6 +961,11 @@ fn update_prefix(st: &mut Tracked, fp: usize) {
             st.head = head;
         }
     }
+}
+
+/// True when the file no longer starts with `head`: it was truncated and written again.
+fn head_changed(file: &File, head: &[u8]) -> bool {
+    !head.is_empty() && read_head(file, head.len()) != head
 }
 
 /// Reopens a file closed for idleness if it grew; false if it did not (or is gone).
