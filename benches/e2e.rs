@@ -314,6 +314,12 @@ fn main() {
     }
     if only
         .as_ref()
+        .is_none_or(|o| o.iter().any(|n| n == "e_plain_elasticsearch"))
+    {
+        elasticsearch(&bin, &root, &plain, lines, runs);
+    }
+    if only
+        .as_ref()
         .is_none_or(|o| o.iter().any(|n| n == "d_idle"))
     {
         idle(
@@ -394,4 +400,93 @@ fn idle(bin: &Path, root: &Path, secs: u64) {
     );
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// CPU seconds a running process has used so far.
+fn cpu_of(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = fields
+        .get(11)
+        .and_then(|u| u.parse::<u64>().ok())
+        .unwrap_or(0)
+        + fields
+            .get(12)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0);
+    // SAFETY: sysconf is always safe to call.
+    ticks as f64 / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+/// (e) plain lines → the Elasticsearch-compatible test server (`examples/es_test_server.rs`):
+/// skiff's CPU per GB shipped, and the server's share.
+fn elasticsearch(bin: &Path, root: &Path, file: &Path, lines: u64, runs: usize) {
+    let server_bin = bin.with_file_name("examples").join("es_test_server");
+    if !server_bin.exists() {
+        println!("e_plain_elasticsearch          skipped: run `cargo build --release --example es_test_server` first");
+        return;
+    }
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    let dir = root.join("e_plain_elasticsearch");
+    std::fs::create_dir_all(&dir).expect("scenario dir");
+    let mut results = Vec::new();
+    for _ in 0..runs {
+        let mut server = Command::new(&server_bin)
+            .args(["--no-store-sources", "--no-record-bodies"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start es_test_server");
+        let mut addr = String::new();
+        if let Some(out) = server.stdout.take() {
+            let _ = BufReader::new(out).read_line(&mut addr);
+        }
+        let config = dir.join("skiff.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = \"{}\"\n[api]\nenabled = false\n[sources.app]\ntype = \"file\"\ninclude = [\"{}\"]\n[sinks.es]\ntype = \"elasticsearch\"\ninputs = [\"app\"]\nendpoints = [\"http://{}\"]\nindex = \"bench-%Y.%m.%d\"\n",
+                dir.join("data").display(),
+                file.display(),
+                addr.trim()
+            ),
+        )
+        .expect("config");
+        let server_cpu0 = cpu_of(server.id());
+        let r = run_skiff(bin, &config, &dir.join("data"), None);
+        let server_cpu = cpu_of(server.id()) - server_cpu0;
+        let _ = server.kill();
+        let _ = server.wait();
+        match r {
+            Ok(s) => results.push((s, server_cpu)),
+            Err(e) => {
+                println!("e_plain_elasticsearch          skipped: {e}");
+                return;
+            }
+        }
+    }
+    let (wall, _, _) = median_min_max(results.iter().map(|(s, _)| s.wall).collect());
+    let (cpu, _, _) = median_min_max(results.iter().map(|(s, _)| s.cpu).collect());
+    let (server, _, _) = median_min_max(results.iter().map(|(_, c)| *c).collect());
+    let (rss, _, _) = median_min_max(
+        results
+            .iter()
+            .map(|(s, _)| s.rss_kib as f64 / 1024.0)
+            .collect(),
+    );
+    println!(
+        "e_plain_elasticsearch: {:.0} MB/s, {:.0} lines/s, skiff {:.2} CPU s ({:.2} CPU s per GB), test server {:.2} CPU s ({:.0}% of the total), skiff RSS {:.1} MiB",
+        size / wall,
+        lines as f64 / wall,
+        cpu,
+        cpu / (size / 1000.0),
+        server,
+        server / (server + cpu) * 100.0,
+        rss
+    );
 }

@@ -324,10 +324,7 @@ fn a_converted_pipeline_runs() {
 
 #[test]
 fn the_docs_show_the_seed_conversions_exactly() {
-    // The reference lives in docs/migrate.md until it is merged into the README.
-    let docs = std::fs::read_to_string("docs/migrate.md")
-        .or_else(|_| std::fs::read_to_string("README.md"))
-        .unwrap();
+    let docs = std::fs::read_to_string("README.md").unwrap();
     for (case, inputs) in [
         ("seed-fluent-bit", &["fluent-bit.conf", "parsers.conf"][..]),
         ("seed-vector", &["vector.toml"][..]),
