@@ -288,6 +288,8 @@ fn main() {
             Ok(s) => s,
             Err(e) => {
                 println!("{:<30} skipped: {e}", sc.name);
+                // Under `cargo test` a scenario that cannot run means the harness is broken.
+                assert!(!smoke, "scenario {} failed: {e}", sc.name);
                 continue;
             }
         };
