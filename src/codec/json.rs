@@ -186,13 +186,20 @@ impl JsonEncoder {
     }
 
     /// Writes one raw line as a JSON object (no newline): timestamp, message, file path.
+    /// As for events, a field named like the timestamp key (`message`, the file key) wins: the
+    /// timestamp is then left out rather than written twice.
     pub fn write_line(&mut self, out: &mut Vec<u8>, batch: &Batch, lines: &Lines, span: &LineSpan) {
         out.push(b'{');
-        self.refresh(batch.read_at);
-        write_str(out, &self.timestamp_key);
-        out.push(b':');
-        out.extend_from_slice(self.time());
-        out.extend_from_slice(b",\"message\":");
+        let shadowed = self.timestamp_key.as_ref() == b"message"
+            || batch.file_key.as_ref() == Some(&self.timestamp_key);
+        if !shadowed {
+            self.refresh(batch.read_at);
+            write_str(out, &self.timestamp_key);
+            out.push(b':');
+            out.extend_from_slice(self.time());
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"message\":");
         write_str(out, lines.line(span));
         if let (Some(key), Some(origin)) = (&batch.file_key, &batch.origin) {
             out.push(b',');
@@ -303,6 +310,29 @@ mod tests {
             String::from_utf8_lossy(&out),
             r#"{"timestamp":"2026-01-01T00:00:01.500Z","message":"hi"}"#
         );
+    }
+
+    #[test]
+    fn raw_lines_never_repeat_a_key() {
+        let mut b = Batch::from_events(Vec::new());
+        b.payload = Payload::Lines(Lines {
+            buf: Bytes::from_static(b"hello"),
+            spans: vec![LineSpan {
+                offset: 0,
+                start: 0,
+                end: 5,
+                truncated: false,
+            }],
+        });
+        for key in ["message", "timestamp"] {
+            let mut enc = JsonEncoder::new(key);
+            let mut out = Vec::new();
+            enc.write_batch(&mut out, &b);
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(v["message"], "hello", "{key}");
+            let text = String::from_utf8(out).unwrap();
+            assert_eq!(text.matches("\"message\"").count(), 1, "{text}");
+        }
     }
 
     #[test]
