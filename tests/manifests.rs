@@ -1,0 +1,202 @@
+//! The manifests do what they say: the skiff config embedded in each ConfigMap under
+//! `manifests/` runs on sample input, with the Downward API environment set, the pod's paths
+//! moved into a temp dir and Elasticsearch replaced by the test server, and its output is checked.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use support::es_server::{EsServer, EsServerOptions};
+use toml_edit::{value, Array, DocumentMut};
+
+/// Every `skiff.toml: |` block scalar in a manifest, dedented.
+fn embedded_configs(yaml: &str) -> Vec<String> {
+    let lines: Vec<&str> = yaml.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        if !trimmed.starts_with("skiff.toml: |") {
+            continue;
+        }
+        let key_indent = line.len() - trimmed.len();
+        let mut block = Vec::new();
+        for l in &lines[i + 1..] {
+            let indent = l.len() - l.trim_start().len();
+            if !l.trim().is_empty() && indent <= key_indent {
+                break;
+            }
+            block.push(*l);
+        }
+        let cut = block
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.len() - l.trim_start().len())
+            .min()
+            .unwrap_or(0);
+        out.push(
+            block
+                .iter()
+                .map(|l| l.get(cut..).unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+    }
+    out
+}
+
+/// Points the config's paths into `dir` and its Elasticsearch sinks at `es`.
+fn localise(text: &str, dir: &Path, es: &str) -> (String, Format, bool) {
+    let mut doc: DocumentMut = text.parse().expect("embedded TOML parses");
+    doc["data_dir"] = value(dir.join("data").display().to_string());
+    doc.remove("exit_on_file");
+    doc["api"]["address"] = value("127.0.0.1:0");
+    let mut regex = false;
+    let mut parses = false;
+    let mut has_es = false;
+    if let Some(sources) = doc["sources"].as_table_mut() {
+        for (_, s) in sources.iter_mut() {
+            let mut include = Array::new();
+            include.push(dir.join("logs/*.log").display().to_string());
+            s["include"] = value(include);
+        }
+    }
+    if let Some(transforms) = doc["transforms"].as_table_mut() {
+        for (_, t) in transforms.iter_mut() {
+            regex |= t["type"].as_str() == Some("parse_regex");
+            parses |= matches!(t["type"].as_str(), Some("parse_regex" | "parse_json"));
+            for key in ["labels_file", "annotations_file"] {
+                if t.get(key).is_some() {
+                    t[key] = value(dir.join(key).display().to_string());
+                }
+            }
+        }
+    }
+    if let Some(sinks) = doc["sinks"].as_table_mut() {
+        for (_, s) in sinks.iter_mut() {
+            if s["type"].as_str() == Some("elasticsearch") {
+                has_es = true;
+                let mut endpoints = Array::new();
+                endpoints.push(es);
+                s["endpoints"] = value(endpoints);
+                if let Some(t) = s.as_table_like_mut() {
+                    t.remove("auth");
+                    t.remove("tls");
+                }
+            }
+        }
+    }
+    let format = if regex {
+        Format::Regex
+    } else if parses {
+        Format::Json
+    } else {
+        Format::Plain
+    };
+    (doc.to_string(), format, has_es)
+}
+
+/// What the sample lines look like: what the config's parser expects.
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Plain,
+    Regex,
+    Json,
+}
+
+fn manifests() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir("manifests")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_embedded_config_ships_sample_lines_as_it_says() {
+    let mut checked = 0;
+    for manifest in manifests() {
+        let yaml = std::fs::read_to_string(&manifest).unwrap();
+        for config in embedded_configs(&yaml) {
+            let name = manifest.display().to_string();
+            let server = EsServer::start(EsServerOptions::default());
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir_all(dir.path().join("logs")).unwrap();
+            std::fs::write(
+                dir.path().join("labels_file"),
+                "app=\"web\"\ntier=\"front \\\"end\\\"\"\n",
+            )
+            .unwrap();
+            std::fs::write(dir.path().join("annotations_file"), "team=\"logs\"\n").unwrap();
+            let (text, format, has_es) = localise(&config, dir.path(), &server.url());
+            let n = 50;
+            let input: String = (0..n)
+                .map(|i| {
+                    match format {
+                        Format::Regex => format!("2026-11-26T04:00:{:02} INFO request {i} handled\n", i % 60),
+                        Format::Json => format!("{{\"timestamp\":\"2026-11-26T04:00:{:02}.123\",\"level\":\"INFO\",\"message\":\"request {i}\"}}\n", i % 60),
+                        Format::Plain => format!("request {i} handled\n"),
+                    }
+                })
+                .collect();
+            std::fs::write(dir.path().join("logs/app.log"), input).unwrap();
+            let config_path = dir.path().join("skiff.toml");
+            std::fs::write(&config_path, &text).unwrap();
+            let port = server.addr().port().to_string();
+            let out = Command::new(env!("CARGO_BIN_EXE_skiff"))
+                .args(["run", "--once", "--config"])
+                .arg(&config_path)
+                .envs([
+                    ("POD_NAME", "web-1"),
+                    ("POD_NAMESPACE", "shop"),
+                    ("NODE_NAME", "node-a"),
+                    ("POD_IP", "10.1.2.3"),
+                    ("ELASTICSEARCH_HOST", "127.0.0.1"),
+                    ("ELASTICSEARCH_PORT", port.as_str()),
+                    ("ES_USER", "elastic"),
+                ])
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{name}: {stderr}\n{text}");
+            let events: Vec<serde_json::Value> = if has_es {
+                assert!(
+                    server.wait_for_docs(n, Duration::from_secs(20)),
+                    "{name}: {} docs\n{stderr}",
+                    server.total_docs()
+                );
+                server.all_docs().into_iter().map(|(_, _, d)| d).collect()
+            } else {
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect()
+            };
+            assert_eq!(events.len(), n, "{name}");
+            for e in &events {
+                assert_eq!(e["kubernetes"]["pod_name"], "web-1", "{name}: {e}");
+                assert!(
+                    e["message"]
+                        .as_str()
+                        .is_some_and(|m| m.starts_with("request ")),
+                    "{name}: {e}"
+                );
+                if format != Format::Plain {
+                    assert_eq!(e["level"], "INFO", "{name}: {e}");
+                }
+            }
+            if text.contains("labels_file") {
+                assert_eq!(
+                    events[0]["kubernetes"]["labels"]["tier"], "front \"end\"",
+                    "{name}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} embedded configs found");
+}
