@@ -26,7 +26,13 @@
 //!   slices of that buffer.
 //! - **Files are known by what they hold.** A checkpoint entry keeps a hash of a file's first
 //!   bytes with its device and inode; renamed files are followed, truncated files read again,
-//!   copies recognised ([`sources::file::checkpoint`]).
+//!   copies recognised ([`sources::file::checkpoint`]). A new file too short to identify that
+//!   starts like a known one is held open, unread, until its first bytes tell.
+//! - **Parsing uses every core.** Transforms that keep no state between batches run one instance
+//!   per core with their output in input order, and a chain of them runs as one stage
+//!   ([`topology`]).
+//! - **A reload is a drain and a restart from checkpoints** ([`reload`]): events wait in the
+//!   files during the swap, so nothing is lost or repeated.
 //!
 //! # Layout
 //!
@@ -34,8 +40,9 @@
 //! - [`event`]: batches, events, values, field paths.
 //! - [`acks`]: acknowledgement tokens and per-file ordered tracking.
 //! - [`sources`]: the `file` source (discovery, line reading, checkpoints, the tail loop).
-//! - [`transforms`]: functions on batches.
-//! - [`sinks`]: `console`, `blackhole`.
+//! - [`transforms`]: functions on batches: parsers (JSON, regex, logfmt, CRI, docker),
+//!   multiline, timestamps, field edits, filter, pod metadata.
+//! - [`sinks`]: `console`, `blackhole`, `elasticsearch` (bulk API, per-item retries, dead letters).
 //! - [`codec`]: JSON encoding into reusable buffers.
 //! - [`topology`]: wiring and running the graph; drain on shutdown.
 //! - [`metrics`]: counters and gauges in Prometheus format.
