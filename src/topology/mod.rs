@@ -6,8 +6,8 @@
 //! slow sink fills them, the source blocks on its send, and the data waits in the file.
 //!
 //! A transform that keeps no state between batches runs as several instances at once (one per
-//! core, up to 4), its output kept in input order ([`parallel`]); a chain of such transforms
-//! (each feeding only the next) runs as one stage ([`fuse`]).
+//! core, up to 4), its output kept in input order (`parallel`); a chain of such transforms
+//! (each feeding only the next) runs as one stage (`fuse`).
 //!
 //! Shutdown (SIGTERM, the sentinel file, the end of `--once`): sources are told to drain (read
 //! what is written, emit partial lines, close their output); the closing cascades down the graph,

@@ -18,7 +18,7 @@
 //! truncated (copytruncate) and is read again from 0.
 //!
 //! A new file too short to fingerprint whose bytes so far are the start of a known file may be a
-//! copy being written: it is held open but not read until its first bytes tell ([`Pending`]).
+//! copy being written: it is held open but not read until its first bytes tell (`Pending`).
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
