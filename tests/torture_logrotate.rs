@@ -81,9 +81,32 @@ struct Outcome {
     live: Vec<String>,
     shipped: Vec<String>,
     seed: u64,
+    /// skiff's log.
+    stderr: String,
 }
 
 impl Outcome {
+    /// Which files hold `line`, for failure messages.
+    fn whereabouts(&self, line: Option<&str>) -> String {
+        let Some(line) = line else {
+            return String::new();
+        };
+        let mut places = Vec::new();
+        for (path, lines) in &self.copies {
+            if let Some(i) = lines.iter().position(|l| l == line) {
+                places.push(format!("{} line {i} of {}", path.display(), lines.len()));
+            }
+        }
+        if self.live.iter().any(|l| l == line) {
+            places.push("the live file".into());
+        }
+        format!("; {line:?} is in {places:?}")
+    }
+
+    fn saved_log(&self) -> String {
+        save_log(self.seed, &self.stderr)
+    }
+
     fn present(&self) -> Vec<String> {
         let mut all: Vec<String> = self.copies.iter().flat_map(|(_, l)| l.clone()).collect();
         all.extend(self.live.iter().cloned());
@@ -101,14 +124,15 @@ impl Outcome {
             .iter()
             .filter(|l| !shipped.contains_key(l.as_str()))
             .collect();
-        let repeated: Vec<(&&str, &usize)> = shipped.iter().filter(|(_, n)| **n > 1).collect();
+        let mut repeated: Vec<(&&str, &usize)> = shipped.iter().filter(|(_, n)| **n > 1).collect();
+        repeated.sort();
         let extra: Vec<&&str> = shipped
             .keys()
             .filter(|l| !present_set.contains(*l))
             .collect();
         assert!(
             missing.is_empty() && repeated.is_empty() && (mode == Mode::CopyTruncate || extra.is_empty()),
-            "seed {}, {} rotations: {} lines present in files not shipped (e.g. {:?}), {} shipped more than once (e.g. {:?}), {} shipped but in no file (e.g. {:?})",
+            "seed {}, {} rotations: {} lines present in files not shipped (e.g. {:?}), {} shipped more than once (e.g. {:?}), {} shipped but in no file (e.g. {:?}); {}",
             self.seed,
             self.rotations,
             missing.len(),
@@ -116,7 +140,8 @@ impl Outcome {
             repeated.len(),
             repeated.first(),
             extra.len(),
-            extra.first()
+            extra.first(),
+            self.saved_log() + &self.whereabouts(repeated.first().map(|(l, _)| **l))
         );
         extra.len()
     }
@@ -138,10 +163,11 @@ impl Outcome {
             .collect();
         assert!(
             bad.is_empty(),
-            "seed {}: {} garbled or unknown lines shipped, e.g. {:?}",
+            "seed {}: {} garbled or unknown lines shipped, e.g. {:?}; {}",
             self.seed,
             bad.len(),
-            bad.iter().take(3).collect::<Vec<_>>()
+            bad.iter().take(3).collect::<Vec<_>>(),
+            self.saved_log()
         );
     }
 }
@@ -264,10 +290,10 @@ fn run(mode: Mode, glob: &str, seed: u64, out: Out) -> Outcome {
     });
     assert!(
         arrived,
-        "seed {seed}: lines did not arrive: have {}, expected at least {}\nstderr:\n{}",
+        "seed {seed}: lines did not arrive: have {}, expected at least {}; {}",
         count(),
         must_arrive.len(),
-        tail(&skiff.stderr())
+        save_log(seed, &skiff.stderr())
     );
     std::thread::sleep(Duration::from_millis(300));
     let (code, printed, stderr) = skiff.terminate(T);
@@ -291,6 +317,19 @@ fn run(mode: Mode, glob: &str, seed: u64, out: Out) -> Outcome {
         live: live_lines,
         shipped,
         seed,
+        stderr,
+    }
+}
+
+/// Saves skiff's log for a failure message; returns where it is.
+fn save_log(seed: u64, log: &str) -> String {
+    let path = std::env::temp_dir().join(format!(
+        "skiff-torture-seed{seed}-{}.log",
+        std::process::id()
+    ));
+    match std::fs::write(&path, log) {
+        Ok(()) => format!("skiff's log: {}", path.display()),
+        Err(e) => format!("skiff's log could not be saved: {e}"),
     }
 }
 

@@ -413,6 +413,9 @@ impl Tailer {
         let Some(st) = self.files.get_mut(&slot) else {
             return false;
         };
+        // The head is taken before the read, so that the check after it compares with the
+        // generation of the file the read started in (taken after, it could be a later one).
+        update_head(st, self.config.fingerprint_bytes.as_usize());
         let Some(file) = st.file.as_mut() else {
             return false;
         };
@@ -425,17 +428,23 @@ impl Tailer {
                 return false;
             }
         };
-        // Truncated: shorter than what was read, or grown again since with other first bytes
-        // (the truncation came while the source was blocked or busy elsewhere).
-        let position = st.reader.position();
-        if meta.len() < position || (meta.len() > position && head_changed(file, &st.head)) {
+        if meta.len() < st.reader.position() {
             self.truncated(slot);
             return true;
         }
         st.size = meta.len();
         let before = st.reader.position();
+        let emitted = st.reader.emitted_offset();
         let outcome = st.reader.read_from(file);
         match outcome {
+            // Truncated and grown again past the read position (while the source was held back,
+            // or descheduled between the size check and the read): what was read is the middle
+            // of new lines. The first bytes tell; drop the read.
+            Ok(ReadOutcome::Data(_)) if head_changed(file, &st.head) => {
+                st.reader.reset(emitted);
+                self.truncated(slot);
+                true
+            }
             Ok(ReadOutcome::Data(rb)) => {
                 st.last_data = Instant::now();
                 let read = st.reader.position().saturating_sub(before);
@@ -522,10 +531,12 @@ impl Tailer {
             reopen_if_grown(st);
         }
         // Whatever was written since the last read.
+        let fp = self.config.fingerprint_bytes.as_usize();
         while self.out.is_some() {
             let Some(st) = self.files.get_mut(&slot) else {
                 return;
             };
+            update_head(st, fp);
             let Some(file) = st.file.as_mut() else { break };
             let before = st.reader.position();
             match st.reader.read_from(file) {
@@ -587,7 +598,6 @@ impl Tailer {
                 file_id: st.known_id.unwrap_or_else(|| new_file_id(st, &rb)),
             }));
         }
-        update_head(st, self.config.fingerprint_bytes.as_usize());
         let m = metrics();
         if rb.truncated > 0 {
             m.line_problems
@@ -950,14 +960,15 @@ fn read_head(file: &File, n: usize) -> Vec<u8> {
     head
 }
 
-/// Extends a young file's head as it grows, up to the fingerprint size.
+/// Extends a young file's head as it grows, up to the fingerprint size. A head that no longer
+/// starts like the known one is left for the truncation check to see.
 fn update_head(st: &mut Tracked, fp: usize) {
     if st.head.len() >= fp {
         return;
     }
     if let Some(file) = st.file.as_ref() {
         let head = read_head(file, fp);
-        if head.len() > st.head.len() {
+        if head.len() > st.head.len() && head.starts_with(&st.head) {
             st.head = head;
         }
     }
