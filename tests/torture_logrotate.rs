@@ -272,14 +272,22 @@ fn run(mode: Mode, glob: &str, seed: u64, out: Out) -> Outcome {
     let live_lines = file_lines(&live);
 
     // Wait until the output holds what skiff can know about, then stop it (the drain reads open
-    // files to their end, but discovers nothing new).
-    let must_arrive: HashSet<String> = if glob == "*.log" && mode == Mode::CopyTruncate {
-        live_lines.iter().cloned().collect()
-    } else {
-        let mut all: HashSet<String> = live_lines.iter().cloned().collect();
-        all.extend(copies.iter().flat_map(|(_, l)| l.iter().cloned()));
-        all
+    // files to their end, but discovers nothing new). A copy that caught a write half done ends
+    // with a piece of a line: skiff ships it only when it stops (the copy is still matched).
+    let complete = |(p, l): &(PathBuf, Vec<String>)| {
+        let n = l.len() - usize::from(unterminated_tail(p));
+        l[..n].to_vec()
     };
+    let mut must_arrive: HashSet<String> = live_lines.iter().cloned().collect();
+    if !(glob == "*.log" && mode == Mode::CopyTruncate) {
+        must_arrive.extend(copies.iter().flat_map(complete));
+    }
+    // The live file's last piece, if unterminated, also waits for the stop.
+    if unterminated_tail(&live) {
+        if let Some(last) = live_lines.last() {
+            must_arrive.remove(last);
+        }
+    }
     // Counting first keeps the output collector from waiting on a lock held for a full copy.
     let arrived = common::wait_until(T, || {
         count() >= must_arrive.len() && {
@@ -288,13 +296,30 @@ fn run(mode: Mode, glob: &str, seed: u64, out: Out) -> Outcome {
             must_arrive.iter().all(|l| got.contains(l))
         }
     });
-    assert!(
-        arrived,
-        "seed {seed}: lines did not arrive: have {}, expected at least {}; {}",
-        count(),
-        must_arrive.len(),
-        save_log(seed, &skiff.stderr())
-    );
+    if !arrived {
+        let got = shipped_now();
+        let got: HashSet<&String> = got.iter().collect();
+        let mut missing: Vec<&String> = must_arrive.iter().filter(|l| !got.contains(l)).collect();
+        missing.sort();
+        let place = missing.first().map(|m| {
+            copies
+                .iter()
+                .find_map(|(p, l)| {
+                    l.iter()
+                        .position(|x| x == *m)
+                        .map(|i| format!("{} line {i} of {}", p.display(), l.len()))
+                })
+                .unwrap_or_else(|| "the live file".into())
+        });
+        panic!(
+            "seed {seed}: {} lines did not arrive (first {:?}, in {:?}); {} shipped; {}",
+            missing.len(),
+            missing.first(),
+            place,
+            count(),
+            save_log(seed, &skiff.stderr())
+        );
+    }
     std::thread::sleep(Duration::from_millis(300));
     let (code, printed, stderr) = skiff.terminate(T);
     assert_eq!(code, 0, "seed {seed}: {}", tail(&stderr));
