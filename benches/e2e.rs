@@ -7,7 +7,8 @@
 //!
 //! Environment: `SKIFF_BENCH_LINES` (default 2,000,000), `SKIFF_BENCH_RUNS` (default 3),
 //! `SKIFF_BENCH_ONLY` (comma-separated scenario names), `SKIFF_BENCH_IDLE_SECS` (default 60),
-//! `SKIFF_BENCH_SCRAPE_MS` (scrape /metrics this often during runs, to measure its cost).
+//! `SKIFF_BENCH_SCRAPE_MS` (scrape /metrics this often during runs, to measure its cost),
+//! `SKIFF_BENCH_BIN` (another skiff binary, e.g. one built with symbols for `perf`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::ExitStatusExt;
@@ -223,7 +224,8 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --all-targets` does not: then run a smoke
     // version that checks the harness works without taking minutes.
     let smoke = !std::env::args().any(|a| a == "--bench");
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_skiff"));
+    let bin = std::env::var_os("SKIFF_BENCH_BIN")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_skiff")), PathBuf::from);
     let lines = if smoke {
         20_000
     } else {

@@ -30,7 +30,9 @@
 //!   starts like a known one is held open, unread, until its first bytes tell.
 //! - **Parsing uses every core.** Transforms that keep no state between batches run one instance
 //!   per core with their output in input order, and a chain of them runs as one stage
-//!   ([`topology`]).
+//!   ([`topology`]). When such a stage feeds one sink and nothing else, its workers also encode
+//!   for that sink ([`sinks::BatchEncoder`]): the sink only writes bytes, and each event is
+//!   built, encoded and freed on one thread.
 //! - **A reload is a drain and a restart from checkpoints** ([`reload`]): events wait in the
 //!   files during the swap, so nothing is lost or repeated.
 //!
@@ -38,6 +40,8 @@
 //!
 //! - [`config`]: the TOML file, `${VAR}` interpolation, validation with line and column.
 //! - [`event`]: batches, events, values, field paths.
+//! - [`intern`]: config-fixed names and texts shared for the process's life (no reference
+//!   counting per event).
 //! - [`acks`]: acknowledgement tokens and per-file ordered tracking.
 //! - [`sources`]: the `file` source (discovery, line reading, checkpoints, the tail loop).
 //! - [`transforms`]: functions on batches: parsers (JSON, regex, logfmt, CRI, docker),
@@ -61,6 +65,7 @@ pub mod app;
 pub mod codec;
 pub mod config;
 pub mod event;
+pub mod intern;
 pub mod metrics;
 pub mod migrate;
 pub mod ratelimit;

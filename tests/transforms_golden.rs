@@ -310,3 +310,35 @@ pattern = '(?P<unclosed'
         "{stderr}"
     );
 }
+
+/// A parallel stage encodes for its sink when the sink is its only consumer, and leaves the
+/// encoding to each sink otherwise: both give the same lines, in file order, over many batches.
+#[test]
+fn encoding_ahead_of_the_sink_keeps_order_and_output() {
+    let transforms = r#"
+[transforms.parse]
+type = "parse_json"
+inputs = ["in"]
+[transforms.last]
+type = "add_fields"
+inputs = ["parse"]
+fields = { "kubernetes.pod_name" = "p" }
+"#;
+    let content: String = (0..20_000)
+        .map(|i| format!("{{\"n\":{i},\"msg\":\"line {i} \\\"quoted\\\"\"}}\n"))
+        .collect();
+    // Small reads: many batches, spread over the workers.
+    let sole =
+        pipeline(transforms).replace("file_key = \"\"", "file_key = \"\"\nread_buffer = \"4KiB\"");
+    let shared = format!("{sole}\n[sinks.other]\ntype = \"blackhole\"\ninputs = [\"last\"]\n");
+    let encoded = run_once(&sole, &[("app.log", &content)], &[]);
+    let by_sink = run_once(&shared, &[("app.log", &content)], &[]);
+    assert_eq!(encoded.lines.len(), 20_000, "stderr:\n{}", encoded.stderr);
+    for (i, line) in encoded.lines.iter().enumerate() {
+        let expected = format!(
+            r#"{{"timestamp":"<read_at>","n":{i},"msg":"line {i} \"quoted\"","kubernetes":{{"pod_name":"p"}}}}"#
+        );
+        assert_eq!(line, &expected);
+    }
+    assert_eq!(encoded.lines, by_sink.lines, "stderr:\n{}", by_sink.stderr);
+}

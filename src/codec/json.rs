@@ -168,10 +168,19 @@ impl JsonEncoder {
     }
 
     fn refresh(&mut self, ts: DateTime<Utc>) {
-        if self.cached.as_ref().map(|(t, _)| *t) != Some(ts) {
-            let mut buf = Vec::with_capacity(32);
-            write_timestamp(&mut buf, &ts);
-            self.cached = Some((ts, buf));
+        match &mut self.cached {
+            Some((t, _)) if *t == ts => {}
+            Some((t, buf)) => {
+                // Reuse the buffer: events with their own times change it on every event.
+                buf.clear();
+                write_timestamp(buf, &ts);
+                *t = ts;
+            }
+            None => {
+                let mut buf = Vec::with_capacity(32);
+                write_timestamp(&mut buf, &ts);
+                self.cached = Some((ts, buf));
+            }
         }
     }
 
@@ -231,6 +240,8 @@ impl JsonEncoder {
                     out.push(b'\n');
                 }
             }
+            // Already encoded (by this encoder, ahead of its sink).
+            Payload::Encoded(e) => out.extend_from_slice(&e.bytes),
         }
     }
 }

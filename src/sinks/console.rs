@@ -15,7 +15,7 @@ use std::time::Instant;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use super::{SinkConfig, SinkContext, SinkError, SinkFuture};
+use super::{BatchEncoder, SinkConfig, SinkContext, SinkError, SinkFuture};
 use crate::codec::json::JsonEncoder;
 use crate::event::{Batch, Payload, Value};
 use crate::metrics::{component, metrics};
@@ -77,6 +77,34 @@ impl SinkConfig for ConsoleConfig {
                 .map_err(|e| SinkError::Other(format!("console writer failed: {e}")))?
         }))
     }
+
+    fn encoder(&self) -> Option<Box<dyn BatchEncoder>> {
+        Some(Box::new(ConsoleEncoder::new(self)))
+    }
+}
+
+/// The console's encoding, runnable ahead of the sink.
+struct ConsoleEncoder {
+    encoding: Encoding,
+    json: JsonEncoder,
+}
+
+impl ConsoleEncoder {
+    fn new(config: &ConsoleConfig) -> ConsoleEncoder {
+        ConsoleEncoder {
+            encoding: config.encoding,
+            json: JsonEncoder::new(&config.timestamp_key),
+        }
+    }
+}
+
+impl BatchEncoder for ConsoleEncoder {
+    fn encode(&mut self, batch: &Batch, out: &mut Vec<u8>) {
+        match self.encoding {
+            Encoding::Json => self.json.write_batch(out, batch),
+            Encoding::Text => write_text(out, batch),
+        }
+    }
 }
 
 /// Passes batches to the writer thread until the input closes or the writer is gone.
@@ -97,20 +125,23 @@ fn write_loop(
         Target::Stdout => Box::new(std::io::stdout().lock()),
         Target::Stderr => Box::new(std::io::stderr().lock()),
     };
-    let mut encoder = JsonEncoder::new(&config.timestamp_key);
-    let mut buf = Vec::with_capacity(1 << 20);
+    let mut encoder = ConsoleEncoder::new(config);
+    let mut buf = Vec::new();
     let labels = component(&ctx.name);
     let m = metrics();
     while let Some(batch) = input.blocking_recv() {
-        buf.clear();
-        match config.encoding {
-            Encoding::Json => encoder.write_batch(&mut buf, &batch),
-            Encoding::Text => write_text(&mut buf, &batch),
-        }
+        let bytes = match &batch.payload {
+            Payload::Encoded(e) => &e.bytes[..],
+            _ => {
+                buf.clear();
+                encoder.encode(&batch, &mut buf);
+                &buf[..]
+            }
+        };
         let n = batch.len() as u64;
         m.events_in.get_or_create(&labels).inc_by(n);
         let started = Instant::now();
-        if let Err(e) = out.write_all(&buf).and_then(|()| out.flush()) {
+        if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
             return Err(if e.kind() == ErrorKind::BrokenPipe {
                 SinkError::BrokenPipe
             } else {
@@ -128,6 +159,7 @@ fn write_loop(
 
 fn write_text(buf: &mut Vec<u8>, batch: &Batch) {
     match &batch.payload {
+        Payload::Encoded(e) => buf.extend_from_slice(&e.bytes),
         Payload::Lines(lines) => {
             for span in &lines.spans {
                 buf.extend_from_slice(lines.line(span));

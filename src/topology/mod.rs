@@ -7,7 +7,8 @@
 //!
 //! A transform that keeps no state between batches runs as several instances at once (one per
 //! core, up to 4), its output kept in input order (`parallel`); a chain of such transforms
-//! (each feeding only the next) runs as one stage (`fuse`).
+//! (each feeding only the next) runs as one stage (`fuse`). When that stage's only consumer is
+//! a sink with an encoder, each worker encodes its output for the sink (`encode`).
 //!
 //! Shutdown (SIGTERM, the sentinel file, the end of `--once`): sources are told to drain (read
 //! what is written, emit partial lines, close their output); the closing cascades down the graph,
@@ -19,6 +20,7 @@
 //! lines not yet ended stay in the files; [`Running::wait`] returns only once every source thread
 //! has returned, so the next topology's sources load complete checkpoints.
 
+mod encode;
 mod fanout;
 mod fuse;
 mod parallel;
@@ -40,7 +42,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::event::Batch;
 use crate::metrics::{component, metrics};
-use crate::sinks::{SinkContext, SinkError};
+use crate::sinks::{SinkConfig, SinkContext, SinkError};
 use crate::sources::{Signal, SourceContext};
 use crate::transforms::Transform;
 
@@ -211,16 +213,22 @@ pub async fn start(config: Config, opts: RunOptions) -> Result<Running, Topology
             .remove(&head.name)
             .ok_or_else(|| internal(&head.name))?;
         let out = fanout_for(&last.name);
+        // A parallel stage whose only consumer is a sink with an encoder encodes for it.
+        let sink = sole_sink_consumer(&config, &last.name);
+        let with_encoder = |t: Box<dyn Transform>| match sink.and_then(|s| s.encoder()) {
+            Some(encoder) => Box::new(encode::Encode::new(t, encoder)) as Box<dyn Transform>,
+            None => t,
+        };
         if chain.len() > 1 {
             // Each part counts its own events; the runner counts nothing more.
             let n = if workers > 1 { workers } else { 1 };
             let instances = (0..n)
-                .map(|_| Box::new(fuse::Fused::build(&chain)) as Box<dyn Transform>)
+                .map(|_| with_encoder(Box::new(fuse::Fused::build(&chain))))
                 .collect();
             transforms.spawn(parallel::run(None, instances, rx, out));
         } else if head.config.stateless() && workers > 1 {
             let instances = (0..workers)
-                .map(|_| head.config.build(&head.name))
+                .map(|_| with_encoder(head.config.build(&head.name)))
                 .collect();
             transforms.spawn(parallel::run(Some(head.name.clone()), instances, rx, out));
         } else {
@@ -391,6 +399,21 @@ impl Running {
 /// How often the sentinel file (`exit_on_file`) is looked for.
 pub const SENTINEL_POLL: Duration = Duration::from_millis(500);
 
+/// The sink that is the only consumer of `producer`'s output, if there is one.
+fn sole_sink_consumer<'a>(config: &'a Config, producer: &str) -> Option<&'a dyn SinkConfig> {
+    let feeds = |inputs: &[String]| inputs.iter().any(|i| i == producer);
+    let transforms = config
+        .transforms
+        .iter()
+        .filter(|c| feeds(&c.inputs))
+        .count();
+    let mut sinks = config.sinks.iter().filter(|c| feeds(&c.inputs));
+    match (transforms, sinks.next(), sinks.next()) {
+        (0, Some(sink), None) => Some(sink.config.as_ref()),
+        _ => None,
+    }
+}
+
 fn internal(name: &str) -> TopologyError {
     TopologyError::Sink {
         name: name.to_owned(),
@@ -450,5 +473,43 @@ async fn run_transform(
         if done {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(sinks: &str) -> Config {
+        let text = format!(
+            r#"data_dir = "/tmp"
+[sources.in]
+type = "file"
+include = ["/tmp/none-*.log"]
+[transforms.parse]
+type = "parse_json"
+inputs = ["in"]
+{sinks}"#
+        );
+        crate::config::load_str(std::path::Path::new("t.toml"), &text, |_| None).unwrap()
+    }
+
+    #[test]
+    fn encodes_ahead_only_of_a_sole_sink_consumer() {
+        let one = config("[sinks.out]\ntype = \"console\"\ninputs = [\"parse\"]\n");
+        let sink = sole_sink_consumer(&one, "parse").expect("console is the sole consumer");
+        assert!(sink.encoder().is_some());
+        assert!(
+            sole_sink_consumer(&one, "in").is_none(),
+            "a transform consumes `in`"
+        );
+        let two = config(
+            "[sinks.out]\ntype = \"console\"\ninputs = [\"parse\"]\n\
+             [sinks.other]\ntype = \"blackhole\"\ninputs = [\"parse\"]\n",
+        );
+        assert!(sole_sink_consumer(&two, "parse").is_none());
+        let blackhole = config("[sinks.out]\ntype = \"blackhole\"\ninputs = [\"parse\"]\n");
+        let sink = sole_sink_consumer(&blackhole, "parse").expect("sole consumer");
+        assert!(sink.encoder().is_none(), "the blackhole encodes nothing");
     }
 }

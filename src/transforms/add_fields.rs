@@ -10,11 +10,11 @@
 
 use serde::Deserialize;
 
-use super::intern;
 use super::template::Template;
 use super::{Transform, TransformConfig};
 use crate::config::{parse_table, FieldError};
 use crate::event::{Batch, FieldPath, Fields, Value};
+use crate::intern;
 
 /// `[transforms.NAME] type = "add_fields"`, as written.
 #[derive(Debug, Clone, Deserialize)]

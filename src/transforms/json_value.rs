@@ -15,8 +15,8 @@ use std::fmt;
 use bytes::Bytes;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::intern::KeyCache;
 use crate::event::{Fields, Value};
+use crate::intern::KeyCache;
 
 /// Parses one JSON document (surrounding whitespace allowed, nothing else).
 pub fn parse(input: &Bytes) -> Result<Value, serde_json::Error> {

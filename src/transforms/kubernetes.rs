@@ -22,10 +22,10 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use super::downward;
-use super::intern;
 use super::{Transform, TransformConfig};
 use crate::config::{parse_table, FieldError};
 use crate::event::{Batch, FieldPath, Fields, Value};
+use crate::intern;
 
 /// Names of the environment variables to read, overriding the defaults.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -11,13 +11,12 @@
 //! `remove_fields`, `filter`, `kubernetes`); shared pieces in their own files: [`parser`] (what
 //! the field parsers share), [`partial`] (what the container log parsers share), [`pending`]
 //! (events assembled from several lines, with their acknowledgements), [`json_value`],
-//! [`regex_tail`], [`intern`], [`timestamp`] and [`timestamp_fast`], [`types`], [`template`], [`downward`],
+//! [`regex_tail`], [`timestamp`] and [`timestamp_fast`], [`types`], [`template`], [`downward`],
 //! [`on_error`].
 
 pub mod add_fields;
 pub mod downward;
 pub mod filter;
-pub mod intern;
 pub mod json_value;
 pub mod kubernetes;
 pub mod multiline;

@@ -27,7 +27,7 @@ fn messages(out: &[Batch]) -> Vec<String> {
                 .iter()
                 .map(|e| e.fields.get("message").unwrap().to_text())
                 .collect::<Vec<_>>(),
-            Payload::Lines(_) => panic!("lines left"),
+            Payload::Lines(_) | Payload::Encoded(_) => panic!("not events"),
         })
         .collect()
 }

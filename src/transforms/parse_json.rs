@@ -9,13 +9,13 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use serde::Deserialize;
 
-use super::intern::KeyCache;
 use super::json_value;
 use super::on_error::Reason;
 use super::parser::{parse_own, Parse, ParserOptions, ParserTransform};
 use super::{Transform, TransformConfig};
 use crate::config::FieldError;
 use crate::event::Value;
+use crate::intern::KeyCache;
 
 /// `[transforms.NAME] type = "parse_json"`: only the options every parser has.
 #[derive(Debug, Clone, Deserialize)]

@@ -13,7 +13,6 @@ use bytes::Bytes;
 use regex::bytes::{CaptureLocations, Regex};
 use serde::Deserialize;
 
-use super::intern;
 use super::on_error::Reason;
 use super::parser::{parse_own, Parse, ParserOptions, ParserTransform};
 use super::regex_tail;
@@ -21,6 +20,7 @@ use super::types::FieldType;
 use super::{Transform, TransformConfig};
 use crate::config::FieldError;
 use crate::event::{Fields, Value};
+use crate::intern;
 
 /// The options of `parse_regex` besides the common ones.
 #[derive(Debug, Clone, Deserialize)]

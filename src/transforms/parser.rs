@@ -170,7 +170,7 @@ impl<P: Parse> ParserTransform<P> {
         else {
             return;
         };
-        let path = batch.origin.as_ref().map(|o| o.path.clone());
+        let path = batch.path_for_events();
         let mut events = Vec::with_capacity(lines.len());
         for span in &lines.spans {
             let mut warning = None;

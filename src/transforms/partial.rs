@@ -210,7 +210,7 @@ impl<P: PieceParser> JoinTransform<P> {
         out: &mut Output,
     ) {
         let file = batch.origin.as_ref().map(|o| o.file_id);
-        let path = batch.origin.as_ref().map(|o| o.path.clone());
+        let path = batch.path_for_events();
         for span in &lines.spans {
             let line = lines.line_bytes(span);
             match self.parser.parse(&line) {
@@ -299,6 +299,8 @@ impl<P: PieceParser> Transform for JoinTransform<P> {
         match std::mem::replace(&mut batch.payload, Payload::Events(Vec::new())) {
             Payload::Lines(lines) => self.lines(&batch, &lines, &meta, &mut output),
             Payload::Events(events) => self.events(file, events, &meta, &mut output),
+            // Invariant: encoded batches only ever reach the sink that encoded them.
+            Payload::Encoded(_) => unreachable!("an encoded batch reached a transform"),
         }
         for ((f, _), p) in self.pending.iter_mut() {
             if *f == file {

@@ -56,6 +56,8 @@ impl SinkConfig for Collect {
                                 None => String::new(),
                             }))
                         }
+                        // This sink offers no encoder: nothing is encoded ahead of it.
+                        Payload::Encoded(_) => unreachable!("collect sink has no encoder"),
                     }
                 }
                 batch.confirm();

@@ -104,6 +104,9 @@ impl BulkEncoder {
                 body.push(b'\n');
                 source
             }
+            // Invariant: this sink offers no `BatchEncoder`, so the topology never encodes
+            // batches ahead of it.
+            Payload::Encoded(_) => unreachable!("encoded batch sent to the elasticsearch sink"),
         };
         out.commit(start, source, seq)
     }
