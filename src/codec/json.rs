@@ -30,32 +30,95 @@ static ESCAPE: [u8; 256] = {
     t
 };
 
+/// True when one of the eight bytes of `w` must be escaped: a control byte (below 0x20), `"` or
+/// `\`. Exact as a yes/no answer (the classic "has a byte less than / equal to" bit tricks may
+/// mark a wrong lane only above a lane that really matches), and bytes from 0x80 up (UTF-8
+/// sequences) never match.
+#[inline(always)]
+fn word_needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let control = w.wrapping_sub(ONES * 0x20);
+    let q = w ^ (ONES * u64::from(b'"'));
+    let quote = q.wrapping_sub(ONES) & !q;
+    let b = w ^ (ONES * u64::from(b'\\'));
+    let backslash = b.wrapping_sub(ONES) & !b;
+    (control | quote | backslash) & !w & HIGH != 0
+}
+
+/// Writes the escape sequence of byte `b` (one that [`ESCAPE`] marks).
+#[cold]
+fn write_escape(out: &mut Vec<u8>, b: u8) {
+    let esc = ESCAPE[b as usize];
+    if esc == b'u' {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        out.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[(b >> 4) as usize],
+            HEX[(b & 0xf) as usize],
+        ]);
+    } else {
+        out.extend_from_slice(&[b'\\', esc]);
+    }
+}
+
+/// True when the bytes after `s`'s last full word may need escaping: tested as one word made of
+/// `s`'s last bytes (overlapping bytes already tested, which only ever adds a byte walk).
+#[inline(always)]
+fn tail_needs_escape(s: &[u8]) -> bool {
+    let n = s.len();
+    let word = if n >= 8 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[n - 8..]);
+        u64::from_le_bytes(w)
+    } else if n >= 4 {
+        let (mut lo, mut hi) = ([0u8; 4], [0u8; 4]);
+        lo.copy_from_slice(&s[..4]);
+        hi.copy_from_slice(&s[n - 4..]);
+        u64::from(u32::from_le_bytes(lo)) | u64::from(u32::from_le_bytes(hi)) << 32
+    } else {
+        return s.iter().any(|&b| ESCAPE[b as usize] != 0);
+    };
+    word_needs_escape(word)
+}
+
 /// Writes `s` (valid UTF-8) as a quoted, escaped JSON string.
+///
+/// Log text rarely needs escaping, so the scan tests eight bytes at a time and copies runs of
+/// plain bytes in one piece; only a word holding a byte to escape is walked byte by byte.
 #[inline]
 pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
     out.reserve(s.len() + 2);
     out.push(b'"');
     let mut start = 0;
-    for (i, &b) in s.iter().enumerate() {
-        let esc = ESCAPE[b as usize];
-        if esc == 0 {
-            continue;
+    let mut i = 0;
+    let mut words = s.chunks_exact(8);
+    for chunk in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        if word_needs_escape(u64::from_le_bytes(w)) {
+            for (j, &b) in chunk.iter().enumerate() {
+                if ESCAPE[b as usize] != 0 {
+                    out.extend_from_slice(&s[start..i + j]);
+                    write_escape(out, b);
+                    start = i + j + 1;
+                }
+            }
         }
-        out.extend_from_slice(&s[start..i]);
-        if esc == b'u' {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 0xf) as usize],
-            ]);
-        } else {
-            out.extend_from_slice(&[b'\\', esc]);
+        i += 8;
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() && tail_needs_escape(s) {
+        for (j, &b) in rest.iter().enumerate() {
+            if ESCAPE[b as usize] != 0 {
+                out.extend_from_slice(&s[start..i + j]);
+                write_escape(out, b);
+                start = i + j + 1;
+            }
         }
-        start = i + 1;
     }
     out.extend_from_slice(&s[start..]);
     out.push(b'"');
@@ -254,6 +317,34 @@ mod tests {
         let mut out = Vec::new();
         write_value(&mut out, v);
         String::from_utf8(out).unwrap()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_escapes_like_serde_json(text in "(\\PC|[\\x00-\\x1f\"\\\\\\x7f])*") {
+            let mut ours = Vec::new();
+            write_str(&mut ours, text.as_bytes());
+            proptest::prop_assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(&text).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn escape_found_in_every_lane_of_a_word() {
+        for lane in 0..8 {
+            for special in [b'"', b'\\', b'\n', 0x00, 0x1f] {
+                let mut w = *b"abcdefgh";
+                w[lane] = special;
+                assert!(word_needs_escape(u64::from_le_bytes(w)), "{lane} {special}");
+            }
+            let mut w = *b"abcdefgh";
+            w[lane] = 0xc3;
+            assert!(!word_needs_escape(u64::from_le_bytes(w)));
+            w[lane] = b' ';
+            assert!(!word_needs_escape(u64::from_le_bytes(w)));
+        }
     }
 
     #[test]
