@@ -10,7 +10,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use regex::bytes::{CaptureLocations, Regex};
+use regex_automata::util::captures::Captures;
+use regex_automata::util::syntax;
+use regex_automata::{meta, Input, MatchKind, PatternID};
 use serde::Deserialize;
 
 use super::on_error::Reason;
@@ -104,19 +106,41 @@ struct Group {
     ty: FieldType,
 }
 
-/// A regex with its named groups and reusable capture slots.
+/// A regex with its named groups, its own search cache and reusable capture slots.
+///
+/// The regex is built as `regex::bytes::Regex` builds it (same syntax, limits and match
+/// semantics), but searched with a cache owned by this instance: the `regex` crate takes a cache
+/// from a pool on every search, and a pool only has a fast path for the thread that first used
+/// it, which tasks moving between runtime threads keep missing (profiled).
 #[derive(Debug, Clone)]
 struct Compiled {
-    regex: Regex,
+    regex: meta::Regex,
+    cache: meta::Cache,
     groups: Vec<Group>,
-    slots: CaptureLocations,
+    caps: Captures,
 }
 
 impl Compiled {
     fn new(pattern: &str, types: &BTreeMap<String, FieldType>) -> Result<Compiled, String> {
-        let regex = Regex::new(pattern).map_err(|e| format!("invalid regex: {e}"))?;
+        let regex = meta::Builder::new()
+            .configure(
+                meta::Config::new()
+                    .nfa_size_limit(Some(10 << 20))
+                    .hybrid_cache_capacity(2 << 20)
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .utf8_empty(false),
+            )
+            .syntax(syntax::Config::new().utf8(false))
+            .build(pattern)
+            .map_err(|e| match e.size_limit() {
+                Some(limit) => {
+                    format!("invalid regex: compiled regex exceeds size limit of {limit} bytes")
+                }
+                None => format!("invalid regex: {e}"),
+            })?;
         let groups = regex
-            .capture_names()
+            .group_info()
+            .pattern_names(PatternID::ZERO)
             .enumerate()
             .filter_map(|(index, name)| {
                 name.map(|n| Group {
@@ -126,20 +150,35 @@ impl Compiled {
                 })
             })
             .collect();
-        let slots = regex.capture_locations();
+        let cache = regex.create_cache();
+        let caps = regex.create_captures();
         Ok(Compiled {
             regex,
+            cache,
             groups,
-            slots,
+            caps,
         })
+    }
+
+    /// Searches `hay`; the match's end when it matched (groups are then in `self.caps`).
+    #[inline]
+    fn search(&mut self, hay: &[u8]) -> Option<usize> {
+        self.regex
+            .search_captures_with(&mut self.cache, &Input::new(hay), &mut self.caps);
+        self.caps.get_match().map(|m| m.end())
     }
 
     /// Pushes the named values of the last match on `input` (inside `owner`) into `out`.
     #[inline]
     fn collect(&self, owner: &Bytes, input: &[u8], out: &mut Fields, warning: &mut Option<Reason>) {
         for g in &self.groups {
-            if let Some((s, e)) = self.slots.get(g.index) {
-                push(out, g, owner.slice_ref(&input[s..e]), warning);
+            if let Some(span) = self.caps.get_group(g.index) {
+                push(
+                    out,
+                    g,
+                    owner.slice_ref(&input[span.start..span.end]),
+                    warning,
+                );
             }
         }
     }
@@ -226,16 +265,16 @@ impl Parse for RegexParser {
         let no_newline = memchr::memchr(b'\n', hay).is_none();
         for p in &mut self.patterns {
             if let (Some((prefix, last)), true) = (&mut p.tail, no_newline) {
-                let Some(m) = prefix.regex.captures_read(&mut prefix.slots, hay) else {
+                let Some(end) = prefix.search(hay) else {
                     continue;
                 };
-                let mut out = Fields::with_capacity(prefix.groups.len() + 2);
+                let mut out = Fields::with_capacity(prefix.groups.len() + 4);
                 prefix.collect(owner, hay, &mut out, warning);
-                push(&mut out, last, owner.slice_ref(&hay[m.end()..]), warning);
+                push(&mut out, last, owner.slice_ref(&hay[end..]), warning);
                 return Ok(Value::Object(out));
             }
-            if p.full.regex.captures_read(&mut p.full.slots, hay).is_some() {
-                let mut out = Fields::with_capacity(p.full.groups.len() + 2);
+            if p.full.search(hay).is_some() {
+                let mut out = Fields::with_capacity(p.full.groups.len() + 3);
                 p.full.collect(owner, hay, &mut out, warning);
                 return Ok(Value::Object(out));
             }
@@ -335,6 +374,26 @@ target = "p"
     ];
 
     proptest! {
+        #[test]
+        fn matches_what_the_regex_crate_matches(
+            pi in 0..PATTERNS.len(),
+            text in "(\\PC|[ \\r\\n:aAbB0-9-]|\\xff){0,40}",
+        ) {
+            let mut ours = Compiled::new(PATTERNS[pi], &BTreeMap::new()).unwrap();
+            let theirs = regex::bytes::Regex::new(PATTERNS[pi]).unwrap();
+            let hay = text.as_bytes();
+            let end = ours.search(hay);
+            let caps = theirs.captures(hay);
+            prop_assert_eq!(end, caps.as_ref().map(|c| c.get(0).unwrap().end()));
+            if let Some(caps) = caps {
+                for g in &ours.groups {
+                    let span = ours.caps.get_group(g.index).map(|s| (s.start, s.end));
+                    let expected = caps.get(g.index).map(|m| (m.start(), m.end()));
+                    prop_assert_eq!(span, expected);
+                }
+            }
+        }
+
         #[test]
         fn shortcut_gives_what_the_full_pattern_gives(
             pi in 0..PATTERNS.len(),

@@ -11,7 +11,7 @@ use std::io::{self, Read};
 
 use bytes::Bytes;
 
-use crate::event::{LineSpan, Lines};
+use crate::event::{shared_buffer, LineSpan, Lines};
 
 /// Lines read in one go, and the file offset just past them.
 #[derive(Debug, Default)]
@@ -236,7 +236,7 @@ fn build_lines(
             start = nl + 1;
         }
         return Lines {
-            buf: Bytes::from(buf),
+            buf: shared_buffer(buf),
             spans,
         };
     }
@@ -305,7 +305,7 @@ fn rebuild(
         start = nl + 1;
     }
     Lines {
-        buf: Bytes::from(data),
+        buf: shared_buffer(data),
         spans,
     }
 }
