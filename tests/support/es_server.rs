@@ -81,6 +81,57 @@ pub struct EsServerOptions {
     pub total_fields_limit: usize,
     /// Faults active from the start.
     pub faults: Faults,
+    /// Serve HTTPS instead of HTTP.
+    pub tls: Option<ServerTls>,
+}
+
+/// HTTPS settings of the test server: PEM files.
+#[derive(Clone, Debug)]
+pub struct ServerTls {
+    /// The server's certificate (chain).
+    pub cert: std::path::PathBuf,
+    /// The server's private key (PKCS#8).
+    pub key: std::path::PathBuf,
+    /// Require a client certificate signed by this CA (mutual TLS).
+    pub client_ca: Option<std::path::PathBuf>,
+}
+
+impl ServerTls {
+    /// An acceptor for these settings. Panics on unreadable or invalid files (test setup).
+    fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
+        use tokio_rustls::rustls;
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&self.cert)
+            .expect("server certificate file")
+            .collect::<Result<_, _>>()
+            .expect("server certificate PEM");
+        let key = PrivateKeyDer::from_pem_file(&self.key).expect("server key PEM");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions");
+        let builder = match &self.client_ca {
+            Some(ca) => {
+                let mut roots = rustls::RootCertStore::empty();
+                for cert in CertificateDer::pem_file_iter(ca).expect("client CA file") {
+                    roots.add(cert.expect("client CA PEM")).expect("client CA");
+                }
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider,
+                )
+                .build()
+                .expect("client verifier");
+                builder.with_client_cert_verifier(verifier)
+            }
+            None => builder.with_no_client_auth(),
+        };
+        let config = builder
+            .with_single_cert(certs, key)
+            .expect("server certificate and key");
+        tokio_rustls::TlsAcceptor::from(Arc::new(config))
+    }
 }
 
 impl Default for EsServerOptions {
@@ -100,6 +151,7 @@ impl Default for EsServerOptions {
             pipelines: None,
             total_fields_limit: 1000,
             faults: Faults::default(),
+            tls: None,
         }
     }
 }
@@ -375,7 +427,11 @@ impl EsServer {
 
     /// Base URL, e.g. `http://127.0.0.1:PORT`, without a trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        match &self.shared.opts.tls {
+            // The certificate names `localhost`.
+            Some(_) => format!("https://localhost:{}", self.addr.port()),
+            None => format!("http://{}", self.addr),
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -614,6 +670,7 @@ async fn accept_loop(
     addr: SocketAddr,
     mut control: mpsc::UnboundedReceiver<Control>,
 ) {
+    let tls = shared.opts.tls.as_ref().map(ServerTls::acceptor);
     loop {
         let connections = CancellationToken::new();
         let tasks = TaskTracker::new();
@@ -622,11 +679,17 @@ async fn accept_loop(
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
                         let _ = stream.set_nodelay(true);
-                        tasks.spawn(service::serve_connection(
-                            shared.clone(),
-                            stream,
-                            connections.child_token(),
-                        ));
+                        let (shared, cancel) = (shared.clone(), connections.child_token());
+                        match tls.clone() {
+                            Some(acceptor) => tasks.spawn(async move {
+                                // A failed handshake (an untrusted client) just ends the
+                                // connection, as a real server does.
+                                if let Ok(stream) = acceptor.accept(stream).await {
+                                    service::serve_connection(shared, stream, cancel).await;
+                                }
+                            }),
+                            None => tasks.spawn(service::serve_connection(shared, stream, cancel)),
+                        };
                     }
                     // Out of file descriptors or similar: back off briefly.
                     Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,

@@ -22,7 +22,6 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
-use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -33,11 +32,10 @@ type Reply = Response<Full<Bytes>>;
 
 /// Serves one accepted connection until the client leaves, the server stops
 /// or starts an outage (`cancel`), or a handler asks to drop it.
-pub(crate) async fn serve_connection(
-    shared: Arc<Shared>,
-    stream: TcpStream,
-    cancel: CancellationToken,
-) {
+pub(crate) async fn serve_connection<S>(shared: Arc<Shared>, stream: S, cancel: CancellationToken)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let kill = Arc::new(Notify::new());
     let handler_kill = kill.clone();
     let service = service_fn(move |req| handle(shared.clone(), handler_kill.clone(), req));

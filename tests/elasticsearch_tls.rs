@@ -1,0 +1,112 @@
+//! The `elasticsearch` sink over HTTPS: the real binary ships to the test server serving TLS
+//! with the certificates of `tests/fixtures/tls` (a test CA, a server certificate for
+//! `localhost` and 127.0.0.1, a client certificate; `generate.sh` remakes them).
+
+mod harness;
+mod support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use harness::{numbered, Workspace};
+use support::es_server::{EsServer, EsServerOptions, ServerTls};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn fixture(name: &str) -> String {
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests/fixtures/tls", name]
+        .iter()
+        .collect();
+    path.display().to_string()
+}
+
+fn https_server(client_ca: bool) -> EsServer {
+    EsServer::start(EsServerOptions {
+        tls: Some(ServerTls {
+            cert: fixture("server.crt").into(),
+            key: fixture("server.key").into(),
+            client_ca: client_ca.then(|| fixture("ca.crt").into()),
+        }),
+        ..Default::default()
+    })
+}
+
+/// Ships 20 lines with `tls` settings and checks that all of them were indexed.
+fn ships_with(server: &EsServer, tls: &str) {
+    let ws = Workspace::new();
+    ws.append("a.log", numbered("line", 0..20));
+    let mut skiff = ws.start(&ws.config(&[server.url()], "1s", tls));
+    skiff.wait_for("20 documents", WAIT, || server.total_docs() >= 20);
+    assert!(skiff.terminate(WAIT).success(), "{}", skiff.stderr());
+    assert_eq!(server.total_docs(), 20);
+    assert_eq!(server.duplicates(), 0);
+}
+
+#[test]
+fn ships_over_https_to_a_server_signed_by_the_given_ca() {
+    let server = https_server(false);
+    assert!(server.url().starts_with("https://localhost:"));
+    ships_with(
+        &server,
+        &format!("tls = {{ ca_file = {:?} }}", fixture("ca.crt")),
+    );
+}
+
+#[test]
+fn presents_a_client_certificate_when_the_server_requires_one() {
+    let server = https_server(true);
+    ships_with(
+        &server,
+        &format!(
+            "tls = {{ ca_file = {:?}, crt_file = {:?}, key_file = {:?} }}",
+            fixture("ca.crt"),
+            fixture("client.crt"),
+            fixture("client.key")
+        ),
+    );
+}
+
+#[test]
+fn verify_false_accepts_an_unknown_issuer_and_warns() {
+    let server = https_server(false);
+    let ws = Workspace::new();
+    ws.append("a.log", numbered("line", 0..5));
+    let mut skiff = ws.start(&ws.config(&[server.url()], "1s", "tls = { verify = false }"));
+    skiff.wait_for("5 documents", WAIT, || server.total_docs() >= 5);
+    assert!(skiff.terminate(WAIT).success(), "{}", skiff.stderr());
+    assert!(
+        skiff.stderr().contains("TLS verification is off"),
+        "{}",
+        skiff.stderr()
+    );
+}
+
+#[test]
+fn an_untrusted_server_gets_nothing_and_the_error_names_the_certificate() {
+    let server = https_server(false);
+    let ws = Workspace::new();
+    ws.append("a.log", numbered("line", 0..5));
+    // No `ca_file`: the test CA is not among the built-in roots.
+    let mut skiff = ws.start(&ws.config(&[server.url()], "1s", ""));
+    skiff.wait_for("the certificate error in the log", WAIT, || {
+        skiff
+            .stderr()
+            .contains("invalid peer certificate: UnknownIssuer")
+    });
+    assert_eq!(server.total_docs(), 0);
+    skiff.kill9();
+}
+
+#[test]
+fn a_server_requiring_a_client_certificate_refuses_a_client_without_one() {
+    let server = https_server(true);
+    let ws = Workspace::new();
+    ws.append("a.log", numbered("line", 0..5));
+    let tls = format!("tls = {{ ca_file = {:?} }}", fixture("ca.crt"));
+    let mut skiff = ws.start(&ws.config(&[server.url()], "1s", &tls));
+    skiff.wait_for("the server's refusal in the log", WAIT, || {
+        skiff.stderr().contains("CertificateRequired")
+    });
+    assert_eq!(server.total_docs(), 0);
+    skiff.kill9();
+}
