@@ -1,6 +1,6 @@
 //! The two pipelines of the seed article (`config/vector-adapter.toml`,
 //! `config/fluent-bit-parse.toml`), end to end through the binary on lines in the seed's formats,
-//! with the pod's Downward API variables set, compared exactly.
+//! with the pod's Downward API variables set, compared exactly; and the README's quick start.
 
 mod pipeline_support;
 
@@ -80,7 +80,11 @@ fn fluent_bit_json_parser() {
 
 #[test]
 fn seed_configs_validate() {
-    for name in ["vector-adapter.toml", "fluent-bit-parse.toml"] {
+    for name in [
+        "vector-adapter.toml",
+        "fluent-bit-parse.toml",
+        "quickstart.toml",
+    ] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_skiff"))
             .args(["validate", "--config"])
             .arg(config(name))
@@ -94,4 +98,32 @@ fn seed_configs_validate() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// The README's first command: the quick start parses the bundled sample, adds the pod's
+/// metadata (defaults when the Downward API variables are unset), and a second run prints nothing
+/// because the checkpoint says everything was delivered.
+#[test]
+fn quickstart_parses_the_sample_and_resumes_from_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = run_config(&config("quickstart.toml"), dir.path(), &[]);
+    let sample = std::fs::read_to_string(config("sample/app.log")).unwrap();
+    assert_eq!(
+        first.lines.len(),
+        sample.lines().count(),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(
+        first.lines[0],
+        r#"{"timestamp":"2026-11-26T04:00:00.000Z","level":"INFO","message":"user database upstream request handled request_id=892f902bd23f0824 latency_ms=49","file":"config/sample/app.log","kubernetes":{"namespace":"default","pod_name":"quickstart"}}"#
+    );
+    let in_pod = run_config(
+        &config("quickstart.toml"),
+        tempfile::tempdir().unwrap().path(),
+        &[("POD_NAME", "web-1"), ("POD_NAMESPACE", "shop")],
+    );
+    assert!(in_pod.lines[0].ends_with(r#""kubernetes":{"namespace":"shop","pod_name":"web-1"}}"#));
+    let again = run_config(&config("quickstart.toml"), dir.path(), &[]);
+    assert!(again.lines.is_empty(), "{:?}", again.lines);
 }
