@@ -65,6 +65,19 @@ fn write_escape(out: &mut Vec<u8>, b: u8) {
     }
 }
 
+/// Walks `s[at..at + len]` byte by byte, writing the plain run before each byte to escape (from
+/// `*start`) and its escape sequence.
+#[inline]
+fn escape_walk(out: &mut Vec<u8>, s: &[u8], at: usize, len: usize, start: &mut usize) {
+    for (i, &b) in s[at..at + len].iter().enumerate() {
+        if ESCAPE[b as usize] != 0 {
+            out.extend_from_slice(&s[*start..at + i]);
+            write_escape(out, b);
+            *start = at + i + 1;
+        }
+    }
+}
+
 /// True when the bytes after `s`'s last full word may need escaping: tested as one word made of
 /// `s`'s last bytes (overlapping bytes already tested, which only ever adds a byte walk).
 #[inline(always)]
@@ -100,25 +113,13 @@ pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
         let mut w = [0u8; 8];
         w.copy_from_slice(chunk);
         if word_needs_escape(u64::from_le_bytes(w)) {
-            for (j, &b) in chunk.iter().enumerate() {
-                if ESCAPE[b as usize] != 0 {
-                    out.extend_from_slice(&s[start..i + j]);
-                    write_escape(out, b);
-                    start = i + j + 1;
-                }
-            }
+            escape_walk(out, s, i, chunk.len(), &mut start);
         }
         i += 8;
     }
-    let rest = words.remainder();
-    if !rest.is_empty() && tail_needs_escape(s) {
-        for (j, &b) in rest.iter().enumerate() {
-            if ESCAPE[b as usize] != 0 {
-                out.extend_from_slice(&s[start..i + j]);
-                write_escape(out, b);
-                start = i + j + 1;
-            }
-        }
+    let rest = words.remainder().len();
+    if rest > 0 && tail_needs_escape(s) {
+        escape_walk(out, s, i, rest, &mut start);
     }
     out.extend_from_slice(&s[start..]);
     out.push(b'"');
