@@ -31,8 +31,9 @@ fn https_server(client_ca: bool) -> EsServer {
     })
 }
 
-/// Ships 20 lines with `tls` settings and checks that all of them were indexed.
-fn ships_with(server: &EsServer, tls: &str) {
+/// Ships 20 lines with `tls` settings, checks that all of them were indexed, and returns
+/// skiff's log.
+fn ships_with(server: &EsServer, tls: &str) -> String {
     let ws = Workspace::new();
     ws.append("a.log", numbered("line", 0..20));
     let mut skiff = ws.start(&ws.config(&[server.url()], "1s", tls));
@@ -40,6 +41,17 @@ fn ships_with(server: &EsServer, tls: &str) {
     assert!(skiff.terminate(WAIT).success(), "{}", skiff.stderr());
     assert_eq!(server.total_docs(), 20);
     assert_eq!(server.duplicates(), 0);
+    skiff.stderr()
+}
+
+/// Starts skiff with `tls` settings and waits for `reason` in its log; nothing may be indexed.
+fn refused_with(server: &EsServer, tls: &str, reason: &str) {
+    let ws = Workspace::new();
+    ws.append("a.log", numbered("line", 0..5));
+    let mut skiff = ws.start(&ws.config(&[server.url()], "1s", tls));
+    skiff.wait_for(reason, WAIT, || skiff.stderr().contains(reason));
+    assert_eq!(server.total_docs(), 0);
+    skiff.kill9();
 }
 
 #[test]
@@ -68,45 +80,22 @@ fn presents_a_client_certificate_when_the_server_requires_one() {
 
 #[test]
 fn verify_false_accepts_an_unknown_issuer_and_warns() {
-    let server = https_server(false);
-    let ws = Workspace::new();
-    ws.append("a.log", numbered("line", 0..5));
-    let mut skiff = ws.start(&ws.config(&[server.url()], "1s", "tls = { verify = false }"));
-    skiff.wait_for("5 documents", WAIT, || server.total_docs() >= 5);
-    assert!(skiff.terminate(WAIT).success(), "{}", skiff.stderr());
-    assert!(
-        skiff.stderr().contains("TLS verification is off"),
-        "{}",
-        skiff.stderr()
-    );
+    let log = ships_with(&https_server(false), "tls = { verify = false }");
+    assert!(log.contains("TLS verification is off"), "{log}");
 }
 
 #[test]
 fn an_untrusted_server_gets_nothing_and_the_error_names_the_certificate() {
-    let server = https_server(false);
-    let ws = Workspace::new();
-    ws.append("a.log", numbered("line", 0..5));
     // No `ca_file`: the test CA is not among the built-in roots.
-    let mut skiff = ws.start(&ws.config(&[server.url()], "1s", ""));
-    skiff.wait_for("the certificate error in the log", WAIT, || {
-        skiff
-            .stderr()
-            .contains("invalid peer certificate: UnknownIssuer")
-    });
-    assert_eq!(server.total_docs(), 0);
-    skiff.kill9();
+    refused_with(
+        &https_server(false),
+        "",
+        "invalid peer certificate: UnknownIssuer",
+    );
 }
 
 #[test]
 fn a_server_requiring_a_client_certificate_refuses_a_client_without_one() {
-    let server = https_server(true);
-    let ws = Workspace::new();
-    ws.append("a.log", numbered("line", 0..5));
     let tls = format!("tls = {{ ca_file = {:?} }}", fixture("ca.crt"));
-    let mut skiff = ws.start(&ws.config(&[server.url()], "1s", &tls));
-    skiff.wait_for("the server's refusal in the log", WAIT, || {
-        skiff.stderr().contains("CertificateRequired")
-    });
-    assert_eq!(server.total_docs(), 0);
-    skiff.kill9();
+    refused_with(&https_server(true), &tls, "CertificateRequired");
 }
