@@ -53,7 +53,7 @@ fn sigterm_restart_loses_and_repeats_nothing() {
     let (code, lines, _) = run_once(&config, &[]);
     assert_eq!(code, 0);
     all.extend(lines);
-    assert_exactly_once(&all, &written);
+    assert_exactly_once(&all, &written, "");
 }
 
 #[test]

@@ -68,7 +68,7 @@ fn rename_rotation(glob: &str) {
     std::thread::sleep(Duration::from_millis(300));
     let (code, lines, stderr) = skiff.terminate(T);
     assert_eq!(code, 0, "{stderr}");
-    assert_exactly_once(&lines, &written);
+    assert_exactly_once(&lines, &written, "");
 }
 
 #[test]
@@ -113,7 +113,7 @@ fn copytruncate_with_copies_matched_loses_and_repeats_nothing() {
     std::thread::sleep(Duration::from_millis(500));
     let (code, lines, stderr) = skiff.terminate(T);
     assert_eq!(code, 0, "{stderr}");
-    assert_exactly_once(&lines, &written);
+    assert_exactly_once(&lines, &written, "");
     assert!(stderr.contains("truncated"), "{stderr}");
 }
 
@@ -144,7 +144,7 @@ fn copytruncate_restarts_at_zero() {
     written.extend(tail);
     skiff.wait_for(written.len(), T);
     let (_, lines, _) = skiff.terminate(T);
-    assert_exactly_once(&lines, &written);
+    assert_exactly_once(&lines, &written, "");
 }
 
 #[test]

@@ -200,7 +200,7 @@ fn directories_where_files_are_expected_are_reported_and_skipped() {
     let mut expected = numbered("first", 0, 10);
     expected.extend(numbered("through-handle", 0, 10));
     expected.extend(numbered("other", 0, 10));
-    common::assert_exactly_once(&lines, &expected);
+    common::assert_exactly_once(&lines, &expected, "");
     for dir in ["archive.log", "app.log"] {
         let warned = stderr.lines().any(|l| {
             l.contains("Matched path is not a regular file")
@@ -280,7 +280,7 @@ encoding = "text"
     let mut expected = numbered("open", 0, 10);
     expected.extend(numbered("secret", 0, 10));
     expected.extend(numbered("team", 0, 10));
-    common::assert_exactly_once(&lines, &expected);
+    common::assert_exactly_once(&lines, &expected, "");
     let warnings = stderr.matches("Cannot open file").count();
     assert_eq!(warnings, 1, "warned once, not on every scan:\n{stderr}");
 }
@@ -322,7 +322,7 @@ encoding = "text"
     assert_eq!(code, 0, "{stderr}");
     let mut expected = numbered("top", 0, 10);
     expected.extend(numbered("deep", 0, 5));
-    common::assert_exactly_once(&lines, &expected);
+    common::assert_exactly_once(&lines, &expected, "");
     for name in ["self.log", "ping.log", "pong.log"] {
         assert!(
             stderr

@@ -16,7 +16,7 @@ mod torture;
 
 use std::time::{Duration, Instant};
 
-use common::{Env, Skiff};
+use common::{assert_exactly_once, Env, Skiff};
 use skiff::metrics::{component, metrics};
 use support::es_server::{EsServer, EsServerOptions, Faults};
 use torture::inproc::InProc;
@@ -93,9 +93,7 @@ retry = {{ initial_backoff = "10ms", max_backoff = "500ms" }}
     assert_eq!(code, 0, "{stderr}");
 
     let expected: Vec<String> = (0..written).map(line).collect();
-    if let Err(e) = compare_exactly_once(&indexed(&server), &expected) {
-        panic!("seed {seed}: {e}");
-    }
+    assert_exactly_once(&indexed(&server), &expected, &format!("seed {seed}"));
     assert_eq!(
         server.duplicates(),
         0,
@@ -194,7 +192,5 @@ retry = {{ initial_backoff = "10ms", max_backoff = "200ms" }}
     );
     let (result, _) = run.stop();
     assert!(result.is_ok(), "{result:?}");
-    if let Err(e) = compare_exactly_once(&indexed(&server), &lines) {
-        panic!("{e}");
-    }
+    assert_exactly_once(&indexed(&server), &lines, "");
 }

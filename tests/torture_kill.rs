@@ -20,7 +20,7 @@ mod torture;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{run_once, Env, Skiff};
+use common::{assert_exactly_once, run_once, Env, Skiff};
 use support::es_server::{EsServer, EsServerOptions, Faults};
 use torture::*;
 
@@ -192,9 +192,11 @@ retry = {{ initial_backoff = "10ms", max_backoff = "200ms" }}
         .map(|(_, _, d)| d["message"].as_str().unwrap_or_default().to_owned())
         .collect();
     let expected: Vec<String> = (0..written).map(line).collect();
-    if let Err(e) = compare_exactly_once(&messages, &expected) {
-        panic!("seed {seed}, {kills} kills, {rotations} rotations: {e}");
-    }
+    assert_exactly_once(
+        &messages,
+        &expected,
+        &format!("seed {seed}, {kills} kills, {rotations} rotations"),
+    );
     assert_eq!(
         server.duplicates(),
         0,

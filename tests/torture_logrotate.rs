@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Env, Skiff};
+use common::{assert_exactly_once, counts, Env, Skiff};
 use support::es_server::{EsServer, EsServerOptions, Faults};
 use torture::*;
 
@@ -518,9 +518,7 @@ fn a_copy_seen_while_logrotate_writes_it_is_not_read_twice() {
     let (code, shipped, stderr) = skiff.terminate(T);
     assert_eq!(code, 0, "{stderr}");
     let expected: Vec<String> = (0..1010).map(line).collect();
-    if let Err(e) = compare_exactly_once(&shipped, &expected) {
-        panic!("{e}\nstderr:\n{stderr}");
-    }
+    assert_exactly_once(&shipped, &expected, &format!("stderr:\n{stderr}"));
 }
 
 /// A truncation that happens while skiff is not looking (stopped here; in production, blocked
@@ -552,9 +550,7 @@ fn a_truncation_hidden_by_new_writes_is_still_seen() {
     let (code, shipped, stderr) = skiff.terminate(T);
     assert_eq!(code, 0, "{stderr}");
     assert!(arrived, "only {} lines arrived\n{stderr}", shipped.len());
-    if let Err(e) = compare_exactly_once(&shipped, &all) {
-        panic!("{e}\nstderr:\n{stderr}");
-    }
+    assert_exactly_once(&shipped, &all, &format!("stderr:\n{stderr}"));
     assert!(stderr.contains("File was truncated"), "{stderr}");
 }
 
@@ -592,9 +588,7 @@ fn a_copy_shorter_than_what_was_read_is_not_read_again_after_a_restart() {
     );
     shipped.extend(again);
     let expected: Vec<String> = (0..1020).map(line).collect();
-    if let Err(e) = compare_exactly_once(&shipped, &expected) {
-        panic!("{e}");
-    }
+    assert_exactly_once(&shipped, &expected, "");
 }
 
 /// With a glob that does not match rotated names, a file is seen only while it has the live
@@ -632,7 +626,5 @@ fn a_file_rotated_away_while_downstream_is_full_is_still_read() {
     );
     let (result, shipped) = run.stop();
     assert!(result.is_ok(), "{result:?}");
-    if let Err(e) = compare_exactly_once(&shipped, &expected) {
-        panic!("{e}");
-    }
+    assert_exactly_once(&shipped, &expected, "");
 }

@@ -250,28 +250,49 @@ pub fn numbered(prefix: &str, from: usize, count: usize) -> Vec<String> {
         .collect()
 }
 
-/// Asserts that `got` holds every line of `expected` exactly once (order ignored), with a
-/// useful message.
-pub fn assert_exactly_once(got: &[String], expected: &[String]) {
-    use std::collections::HashMap;
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for g in got {
-        *counts.entry(g.as_str()).or_default() += 1;
+/// How many times each line occurs.
+pub fn counts(lines: &[String]) -> std::collections::HashMap<&str, usize> {
+    let mut m = std::collections::HashMap::new();
+    for l in lines {
+        *m.entry(l.as_str()).or_default() += 1;
     }
-    let missing: Vec<&String> = expected
+    m
+}
+
+/// Exact-once comparison of two multisets of lines (order ignored); `Err` describes the
+/// difference.
+pub fn compare_exactly_once(got: &[String], expected: &[String]) -> Result<(), String> {
+    let want = counts(expected);
+    let have = counts(got);
+    let missing: Vec<&&str> = want.keys().filter(|k| !have.contains_key(*k)).collect();
+    let unexpected: Vec<&&str> = have.keys().filter(|k| !want.contains_key(*k)).collect();
+    let repeated: Vec<(&&str, &usize)> = have
         .iter()
-        .filter(|e| !counts.contains_key(e.as_str()))
+        .filter(|(k, n)| want.get(*k).is_some_and(|w| *n > w))
         .collect();
-    let dupes: Vec<(&&str, &usize)> = counts.iter().filter(|(_, c)| **c > 1).collect();
-    let extra = got.len() as i64 - expected.len() as i64;
-    assert!(
-        missing.is_empty() && dupes.is_empty() && extra == 0,
-        "missing {} (first {:?}), duplicated {} (first {:?}), got {} expected {}",
+    if missing.is_empty() && unexpected.is_empty() && repeated.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "missing {} (e.g. {:?}), unexpected {} (e.g. {:?}), repeated {} (e.g. {:?}); got {} lines, expected {}",
         missing.len(),
-        missing.first(),
-        dupes.len(),
-        dupes.first(),
+        missing.iter().take(3).collect::<Vec<_>>(),
+        unexpected.len(),
+        unexpected.iter().take(3).collect::<Vec<_>>(),
+        repeated.len(),
+        repeated.iter().take(3).collect::<Vec<_>>(),
         got.len(),
         expected.len()
-    );
+    ))
+}
+
+/// Asserts that `got` holds every line of `expected` exactly once (order ignored); `context`
+/// (a seed, skiff's stderr) is added to the failure message.
+pub fn assert_exactly_once(got: &[String], expected: &[String], context: &str) {
+    if let Err(e) = compare_exactly_once(got, expected) {
+        panic!(
+            "{e}
+{context}"
+        );
+    }
 }

@@ -9,7 +9,6 @@
 
 pub mod inproc;
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
@@ -203,41 +202,6 @@ pub fn file_lines(path: &Path) -> Vec<String> {
         lines.pop();
     }
     lines
-}
-
-/// Counts of each distinct string.
-pub fn counts(lines: &[String]) -> HashMap<&str, usize> {
-    let mut m: HashMap<&str, usize> = HashMap::new();
-    for l in lines {
-        *m.entry(l.as_str()).or_default() += 1;
-    }
-    m
-}
-
-/// Exact-once comparison of two multisets of lines; `Err` describes the difference.
-pub fn compare_exactly_once(got: &[String], expected: &[String]) -> Result<(), String> {
-    let want = counts(expected);
-    let have = counts(got);
-    let missing: Vec<&&str> = want.keys().filter(|k| !have.contains_key(*k)).collect();
-    let unexpected: Vec<&&str> = have.keys().filter(|k| !want.contains_key(*k)).collect();
-    let repeated: Vec<(&&str, &usize)> = have
-        .iter()
-        .filter(|(k, n)| want.get(*k).is_some_and(|w| *n > w))
-        .collect();
-    if missing.is_empty() && unexpected.is_empty() && repeated.is_empty() {
-        return Ok(());
-    }
-    Err(format!(
-        "missing {} (e.g. {:?}), unexpected {} (e.g. {:?}), repeated {} (e.g. {:?}); got {} lines, expected {}",
-        missing.len(),
-        missing.iter().take(3).collect::<Vec<_>>(),
-        unexpected.len(),
-        unexpected.iter().take(3).collect::<Vec<_>>(),
-        repeated.len(),
-        repeated.iter().take(3).collect::<Vec<_>>(),
-        got.len(),
-        expected.len()
-    ))
 }
 
 /// True when the test process runs as root.
