@@ -363,23 +363,6 @@ fn idle(bin: &Path, root: &Path, secs: u64) {
         .expect("spawn idle skiff");
     std::thread::sleep(Duration::from_secs(secs.min(3)));
     let pid = child.id();
-    let ticks = || -> u64 {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let fields: Vec<&str> = stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .collect();
-        fields
-            .get(11)
-            .and_then(|u| u.parse::<u64>().ok())
-            .unwrap_or(0)
-            + fields
-                .get(12)
-                .and_then(|s| s.parse::<u64>().ok())
-                .unwrap_or(0)
-    };
     let rss = || -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
         status
@@ -390,12 +373,9 @@ fn idle(bin: &Path, root: &Path, secs: u64) {
             .unwrap_or(0.0)
             / 1024.0
     };
-    let t0 = ticks();
+    let t0 = cpu_of(pid);
     std::thread::sleep(Duration::from_secs(secs));
-    let t1 = ticks();
-    // SAFETY: sysconf is always safe to call.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    let cpu = (t1 - t0) as f64 / hz;
+    let cpu = cpu_of(pid) - t0;
     println!(
         "d_idle: RSS {:.1} MiB, CPU {:.3} s over {secs} s = {:.3}%",
         rss(),
