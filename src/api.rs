@@ -221,7 +221,7 @@ mod tests {
     #[test]
     fn config_rejects_a_bad_address_with_its_place() {
         let text = "[api]\naddress = \"localhost\"\n[sources.a]\ntype = \"file\"\ninclude = [\"/x/*.log\"]\n[sinks.b]\ntype = \"blackhole\"\ninputs = [\"a\"]\n";
-        let err = crate::config::load_str(std::path::Path::new("s.toml"), text, |_| None)
+        let err = crate::components::load_str(std::path::Path::new("s.toml"), text, |_| None)
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("s.toml:2:"), "{err}");
@@ -231,7 +231,8 @@ mod tests {
         );
         let disabled = text.replace("[api]\n", "[api]\nenabled = false\n");
         assert!(
-            crate::config::load_str(std::path::Path::new("s.toml"), &disabled, |_| None).is_ok()
+            crate::components::load_str(std::path::Path::new("s.toml"), &disabled, |_| None)
+                .is_ok()
         );
     }
 

@@ -9,7 +9,8 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use crate::api::{Api, ApiError};
-use crate::config::{self, Config, ConfigError, LogFormat};
+use crate::components::{self, Config};
+use crate::config::{ConfigError, LogFormat};
 use crate::reload::{self, LoadedConfig};
 use crate::topology::{Status, TopologyError};
 
@@ -32,7 +33,7 @@ pub fn init_logging(level: Option<&str>, format: LogFormat) {
 
 /// Loads and validates the config, printing its warnings.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let config = config::load(path)?;
+    let config = components::load(path)?;
     for w in &config.warnings {
         tracing::warn!(message = "Config warning.", warning = %w);
     }

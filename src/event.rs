@@ -136,18 +136,6 @@ impl Value {
             _ => None,
         }
     }
-
-    /// Renders the value as text: strings as they are, the rest as JSON.
-    pub fn to_text(&self) -> String {
-        match self {
-            Value::Str(_) => self.as_str().unwrap_or_default().to_owned(),
-            other => {
-                let mut out = Vec::new();
-                crate::codec::json::write_value(&mut out, other);
-                String::from_utf8_lossy(&out).into_owned()
-            }
-        }
-    }
 }
 
 impl From<&str> for Value {

@@ -38,7 +38,12 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: the TOML file, `${VAR}` interpolation, validation with line and column.
+//! - [`config`]: the TOML file, `${VAR}` interpolation, validation with line and column, and
+//!   the value types components share (units, field errors). It knows no component: it sits
+//!   below them.
+//! - [`components`]: the registry of every source, transform and sink type (each family fills
+//!   its own table of kinds) and the config typed with them.
+//! - [`fanout`]: the handle a component sends its output into (below sources and topology).
 //! - [`event`]: batches, events, values, field paths.
 //! - [`intern`]: config-fixed names and texts shared for the process's life (no reference
 //!   counting per event).
@@ -49,6 +54,11 @@
 //! - [`sinks`]: `console`, `blackhole`, `elasticsearch` (bulk API, per-item retries, dead letters).
 //! - [`codec`]: JSON encoding into reusable buffers.
 //! - [`topology`]: wiring and running the graph; drain on shutdown.
+//!
+//! Dependencies point one way: `app` → `reload`/`api` → `topology` → `components` →
+//! `sinks`/`transforms`/`sources` → `fanout`/`codec` → `event` → `acks`/`intern`, with
+//! `config`, `metrics` and `ratelimit` as leaves that any of them may use; no two modules
+//! import each other, directly or through others.
 //! - [`metrics`]: counters and gauges in Prometheus format.
 //! - [`api`]: the HTTP listener: `/health`, `/ready`, `/metrics`.
 //! - [`reload`]: watching the config file and replacing the topology without loss.
@@ -63,8 +73,10 @@ pub mod acks;
 pub mod api;
 pub mod app;
 pub mod codec;
+pub mod components;
 pub mod config;
 pub mod event;
+pub mod fanout;
 pub mod intern;
 pub mod metrics;
 pub mod migrate;

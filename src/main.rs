@@ -89,7 +89,7 @@ fn run(path: &std::path::Path, once: bool) -> anyhow::Result<()> {
 }
 
 fn validate(path: &std::path::Path) -> anyhow::Result<()> {
-    let config = skiff::config::load(path)?;
+    let config = skiff::components::load(path)?;
     for w in &config.warnings {
         eprintln!("warning: {w}");
     }

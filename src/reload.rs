@@ -31,7 +31,8 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::config::{self, interpolate, ApiConfig, Config, ConfigError, LogConfig};
+use crate::components::{self, Config};
+use crate::config::{interpolate, ApiConfig, ConfigError, LogConfig};
 use crate::metrics::metrics;
 use crate::topology::{self, RunOptions, Status, StopKind, TopologyError};
 
@@ -70,7 +71,7 @@ impl LoadedConfig {
     }
 
     fn from_text(path: &Path, raw: String) -> Result<LoadedConfig, ConfigError> {
-        let config = config::load_str(path, &raw, env)?;
+        let config = components::load_str(path, &raw, env)?;
         let digest = digest_of(&raw);
         Ok(LoadedConfig {
             config,

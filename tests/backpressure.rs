@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use skiff::config::{self, Component};
+use skiff::components::{self as config, Component};
 use skiff::event::Batch;
 use skiff::metrics::{component, metrics};
 use skiff::sinks::{SinkConfig, SinkContext, SinkError, SinkFuture};
@@ -51,6 +51,7 @@ fn a_stuck_sink_bounds_events_in_flight() {
     let mut config = config::load_str(Path::new("bp.toml"), &text, |_| None).unwrap();
     config.sinks.push(Component {
         name: "stuck".into(),
+        kind: "stuck",
         inputs: vec!["bp_src".into()],
         config: Box::new(StuckSink),
     });

@@ -156,6 +156,18 @@ pub fn write_timestamp(out: &mut Vec<u8>, ts: &DateTime<Utc>) {
     out.extend_from_slice(&b);
 }
 
+/// Renders a value as text: strings as they are, the rest as JSON.
+pub fn to_text(v: &Value) -> String {
+    match v {
+        Value::Str(_) => v.as_str().unwrap_or_default().to_owned(),
+        other => {
+            let mut out = Vec::new();
+            write_value(&mut out, other);
+            String::from_utf8_lossy(&out).into_owned()
+        }
+    }
+}
+
 /// Writes any value as JSON.
 pub fn write_value(out: &mut Vec<u8>, v: &Value) {
     match v {

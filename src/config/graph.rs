@@ -3,54 +3,34 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Config, FieldError};
+use super::FieldError;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+/// The three families of components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
     Source,
     Transform,
     Sink,
 }
 
-impl Kind {
-    fn table(self) -> &'static str {
+impl Family {
+    pub fn table(self) -> &'static str {
         match self {
-            Kind::Source => "sources",
-            Kind::Transform => "transforms",
-            Kind::Sink => "sinks",
+            Family::Source => "sources",
+            Family::Transform => "transforms",
+            Family::Sink => "sinks",
         }
     }
 }
 
-/// Returns the graph's errors and records its warnings in `config.warnings`.
-pub fn check(config: &mut Config) -> Vec<FieldError> {
-    let (errors, warnings) = check_graph(config);
-    config.warnings.extend(warnings);
-    errors
-}
-
-fn check_graph(config: &Config) -> (Vec<FieldError>, Vec<String>) {
+/// Checks the graph of `nodes` (name, family, inputs): every component named in the file,
+/// including those whose own table has errors, so that one mistake is reported once. Returns
+/// the errors and the warnings.
+pub fn check(nodes: &[(&str, Family, &Vec<String>)]) -> (Vec<FieldError>, Vec<String>) {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    let mut kinds: HashMap<&str, Kind> = HashMap::new();
-    let all = config
-        .sources
-        .iter()
-        .map(|c| (c.name.as_str(), Kind::Source, &c.inputs))
-        .chain(
-            config
-                .transforms
-                .iter()
-                .map(|c| (c.name.as_str(), Kind::Transform, &c.inputs)),
-        )
-        .chain(
-            config
-                .sinks
-                .iter()
-                .map(|c| (c.name.as_str(), Kind::Sink, &c.inputs)),
-        );
-    let nodes: Vec<_> = all.collect();
-    for &(name, kind, _) in &nodes {
+    let mut kinds: HashMap<&str, Family> = HashMap::new();
+    for &(name, kind, _) in nodes {
         if let Some(prev) = kinds.insert(name, kind) {
             errors.push(FieldError::new(
                 &[kind.table(), name],
@@ -61,14 +41,14 @@ fn check_graph(config: &Config) -> (Vec<FieldError>, Vec<String>) {
             ));
         }
     }
-    for &(name, kind, inputs) in &nodes {
+    for &(name, kind, inputs) in nodes {
         for (i, input) in inputs.iter().enumerate() {
             let idx = i.to_string();
             match kinds.get(input.as_str()) {
                 None => {
                     let mut known: Vec<&str> = kinds
                         .iter()
-                        .filter(|(_, k)| **k != Kind::Sink)
+                        .filter(|(_, k)| **k != Family::Sink)
                         .map(|(n, _)| *n)
                         .collect();
                     known.sort_unstable();
@@ -80,7 +60,7 @@ fn check_graph(config: &Config) -> (Vec<FieldError>, Vec<String>) {
                         ),
                     ));
                 }
-                Some(Kind::Sink) => errors.push(FieldError::new(
+                Some(Family::Sink) => errors.push(FieldError::new(
                     &[kind.table(), name, "inputs", &idx],
                     format!("`{input}` is a sink: a sink produces nothing to read"),
                 )),
@@ -93,15 +73,16 @@ fn check_graph(config: &Config) -> (Vec<FieldError>, Vec<String>) {
         }
     }
     if errors.is_empty() {
-        errors.extend(find_cycle(&nodes));
+        errors.extend(find_cycle(nodes));
     }
     if errors.is_empty() {
-        warnings = unused(&nodes, config.sinks.is_empty());
+        let no_sinks = !nodes.iter().any(|(_, k, _)| *k == Family::Sink);
+        warnings = unused(nodes, no_sinks);
     }
     (errors, warnings)
 }
 
-fn find_cycle(nodes: &[(&str, Kind, &Vec<String>)]) -> Option<FieldError> {
+fn find_cycle(nodes: &[(&str, Family, &Vec<String>)]) -> Option<FieldError> {
     let inputs: HashMap<&str, &Vec<String>> = nodes.iter().map(|(n, _, i)| (*n, *i)).collect();
     // Depth-first search; `stack` holds the current path for the message.
     fn visit<'a>(
@@ -141,14 +122,14 @@ fn find_cycle(nodes: &[(&str, Kind, &Vec<String>)]) -> Option<FieldError> {
     None
 }
 
-fn unused(nodes: &[(&str, Kind, &Vec<String>)], no_sinks: bool) -> Vec<String> {
+fn unused(nodes: &[(&str, Family, &Vec<String>)], no_sinks: bool) -> Vec<String> {
     let used: HashSet<&str> = nodes
         .iter()
         .flat_map(|(_, _, i)| i.iter().map(String::as_str))
         .collect();
     let mut warnings = Vec::new();
     for &(name, kind, _) in nodes {
-        if kind != Kind::Sink && !used.contains(name) {
+        if kind != Family::Sink && !used.contains(name) {
             warnings.push(format!(
                 "[{}.{name}] feeds nothing: no transform or sink lists it in `inputs`",
                 kind.table()

@@ -9,6 +9,12 @@
 //!    bad values and compiles what it needs (regexes, templates).
 //!
 //! Every error names the file, the line and column, and the TOML path of the culprit.
+//!
+//! This module sits below the components: it knows nothing of sources, transforms or sinks.
+//! Each component family lists its types in a table of [`Kind`]s (its registry), and
+//! [`crate::components`] hands the three tables to [`load`] as a [`Registry`]. The components
+//! import their value types ([`ByteSize`], [`ConfigDuration`], [`FieldError`]) from here, and
+//! nothing here imports them back.
 
 pub mod interpolate;
 pub mod locate;
@@ -22,9 +28,6 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::sinks::SinkConfig;
-use crate::sources::SourceConfig;
-use crate::transforms::TransformConfig;
 pub use units::{ByteSize, ConfigDuration};
 
 /// The default config path inside the container.
@@ -156,13 +159,44 @@ struct RawConfig {
 #[derive(Debug)]
 pub struct Component<C: ?Sized> {
     pub name: String,
+    /// Its `type`.
+    pub kind: &'static str,
     pub inputs: Vec<String>,
     pub config: Box<C>,
 }
 
-/// A validated config.
+/// One component type: its `type` name and the parser of its table.
+pub struct Kind<C: ?Sized> {
+    pub name: &'static str,
+    pub parse: fn(toml::Table) -> Result<Box<C>, FieldError>,
+}
+
+/// The component types a config may use, one table per family; each family fills its own.
+pub struct Registry<S: ?Sized + 'static, T: ?Sized + 'static, K: ?Sized + 'static> {
+    pub sources: &'static [Kind<S>],
+    pub transforms: &'static [Kind<T>],
+    pub sinks: &'static [Kind<K>],
+}
+
+/// Parses `table` with the kind named `kind` in `kinds`, or says which kinds exist.
+pub fn parse_kind<C: ?Sized>(
+    kinds: &[Kind<C>],
+    kind: &str,
+    table: toml::Table,
+) -> Result<(&'static str, Box<C>), FieldError> {
+    match kinds.iter().find(|k| k.name == kind) {
+        Some(k) => Ok((k.name, (k.parse)(table)?)),
+        None => {
+            let names: Vec<&str> = kinds.iter().map(|k| k.name).collect();
+            Err(unknown_kind(kind, &names))
+        }
+    }
+}
+
+/// A validated config, its components typed by the registry it was loaded with (see
+/// `crate::components::Config` for skiff's own).
 #[derive(Debug)]
-pub struct Config {
+pub struct Config<S: ?Sized, T: ?Sized, K: ?Sized> {
     /// The file it was loaded from.
     pub path: PathBuf,
     pub data_dir: PathBuf,
@@ -170,59 +204,54 @@ pub struct Config {
     pub exit_on_file: Option<PathBuf>,
     pub log: LogConfig,
     pub api: ApiConfig,
-    pub sources: Vec<Component<dyn SourceConfig>>,
-    pub transforms: Vec<Component<dyn TransformConfig>>,
-    pub sinks: Vec<Component<dyn SinkConfig>>,
+    pub sources: Vec<Component<S>>,
+    pub transforms: Vec<Component<T>>,
+    pub sinks: Vec<Component<K>>,
     /// Problems worth a warning that do not stop skiff (a component that feeds nothing).
     pub warnings: Vec<String>,
 }
 
-impl Config {
+impl<S: ?Sized, T: ?Sized, K: ?Sized> Config<S, T, K> {
     /// A one-line summary of the topology, for `skiff validate`.
     pub fn summary(&self) -> String {
-        let names = |v: Vec<String>| v.join(", ");
+        fn names<C: ?Sized>(components: &[Component<C>]) -> String {
+            let names: Vec<String> = components
+                .iter()
+                .map(|c| format!("{}: {}", c.name, c.kind))
+                .collect();
+            names.join(", ")
+        }
         format!(
             "{} source(s) [{}], {} transform(s) [{}], {} sink(s) [{}]",
             self.sources.len(),
-            names(
-                self.sources
-                    .iter()
-                    .map(|c| format!("{}: {}", c.name, c.config.kind()))
-                    .collect()
-            ),
+            names(&self.sources),
             self.transforms.len(),
-            names(
-                self.transforms
-                    .iter()
-                    .map(|c| format!("{}: {}", c.name, c.config.kind()))
-                    .collect()
-            ),
+            names(&self.transforms),
             self.sinks.len(),
-            names(
-                self.sinks
-                    .iter()
-                    .map(|c| format!("{}: {}", c.name, c.config.kind()))
-                    .collect()
-            ),
+            names(&self.sinks),
         )
     }
 }
 
 /// Reads, interpolates and validates the config file at `path` with the process environment.
-pub fn load(path: &Path) -> Result<Config, ConfigError> {
+pub fn load<S: ?Sized, T: ?Sized, K: ?Sized>(
+    path: &Path,
+    registry: &Registry<S, T, K>,
+) -> Result<Config<S, T, K>, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
         source,
     })?;
-    load_str(path, &text, |name| std::env::var(name).ok())
+    load_str(path, &text, |name| std::env::var(name).ok(), registry)
 }
 
 /// Validates config `text` (named `path` in messages), looking variables up with `env`.
-pub fn load_str(
+pub fn load_str<S: ?Sized, T: ?Sized, K: ?Sized>(
     path: &Path,
     text: &str,
     env: impl Fn(&str) -> Option<String>,
-) -> Result<Config, ConfigError> {
+    registry: &Registry<S, T, K>,
+) -> Result<Config<S, T, K>, ConfigError> {
     let file = path.display().to_string();
     let text = interpolate::interpolate(text, env).map_err(|e| {
         let pos = locate::position_of(text, e.offset);
@@ -250,10 +279,15 @@ pub fn load_str(
         ConfigError::Invalid(vec![format!("{file}{pos}: {}", e.message())])
     })?;
     let raw: RawConfig = parse_table(value).map_err(|e| ConfigError::Invalid(vec![place(e)]))?;
-    build(path, raw).map_err(|errs| ConfigError::Invalid(errs.into_iter().map(place).collect()))
+    build(path, raw, registry)
+        .map_err(|errs| ConfigError::Invalid(errs.into_iter().map(place).collect()))
 }
 
-fn build(path: &Path, raw: RawConfig) -> Result<Config, Vec<FieldError>> {
+fn build<S: ?Sized, T: ?Sized, K: ?Sized>(
+    path: &Path,
+    raw: RawConfig,
+    registry: &Registry<S, T, K>,
+) -> Result<Config<S, T, K>, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut config = Config {
         path: path.to_owned(),
@@ -284,54 +318,102 @@ fn build(path: &Path, raw: RawConfig) -> Result<Config, Vec<FieldError>> {
             ));
         }
     }
-    for (name, table) in raw.sources {
-        match split_component(&table, false)
-            .and_then(|(kind, _, rest)| crate::sources::parse(&kind, rest))
-        {
-            Ok(cfg) => config.sources.push(Component {
-                name,
-                inputs: Vec::new(),
-                config: cfg,
-            }),
-            Err(e) => errors.push(e.within(&["sources", &name])),
-        }
-    }
-    for (name, table) in raw.transforms {
-        match split_component(&table, true)
-            .and_then(|(kind, inputs, rest)| Ok((crate::transforms::parse(&kind, rest)?, inputs)))
-        {
-            Ok((cfg, inputs)) => config.transforms.push(Component {
-                name,
-                inputs,
-                config: cfg,
-            }),
-            Err(e) => errors.push(e.within(&["transforms", &name])),
-        }
-    }
-    for (name, table) in raw.sinks {
-        match split_component(&table, true)
-            .and_then(|(kind, inputs, rest)| Ok((crate::sinks::parse(&kind, rest)?, inputs)))
-        {
-            Ok((cfg, inputs)) => config.sinks.push(Component {
-                name,
-                inputs,
-                config: cfg,
-            }),
-            Err(e) => errors.push(e.within(&["sinks", &name])),
-        }
-    }
-    if config.sources.is_empty() && config.transforms.is_empty() && config.sinks.is_empty() {
+    let sources = split_family(Family::Source, raw.sources, &mut errors);
+    let transforms = split_family(Family::Transform, raw.transforms, &mut errors);
+    let sinks = split_family(Family::Sink, raw.sinks, &mut errors);
+    if sources.is_empty() && transforms.is_empty() && sinks.is_empty() {
         errors.push(FieldError::new(
             &[],
             "the config defines no component: add at least one [sources.NAME] and one [sinks.NAME]",
         ));
     }
-    errors.extend(graph::check(&mut config));
+    let nodes: Vec<(&str, Family, &Vec<String>)> = [
+        (Family::Source, &sources),
+        (Family::Transform, &transforms),
+        (Family::Sink, &sinks),
+    ]
+    .into_iter()
+    .flat_map(|(family, split)| {
+        split
+            .iter()
+            .map(move |s| (s.name.as_str(), family, &s.inputs))
+    })
+    .collect();
+    let (graph_errors, warnings) = graph::check(&nodes);
+    errors.extend(graph_errors);
+    config.warnings.extend(warnings);
+    config.sources = parse_family(sources, registry.sources, &mut errors);
+    config.transforms = parse_family(transforms, registry.transforms, &mut errors);
+    config.sinks = parse_family(sinks, registry.sinks, &mut errors);
     if errors.is_empty() {
         Ok(config)
     } else {
         Err(errors)
     }
+}
+
+/// A component's table with `type` and `inputs` taken out.
+struct Split {
+    family: Family,
+    name: String,
+    /// `None` when `type` itself is wrong (already reported).
+    kind: Option<String>,
+    inputs: Vec<String>,
+    rest: toml::Table,
+}
+
+/// Splits every component of one family. A component whose `type` or `inputs` is wrong is
+/// reported and still kept by name, so that those reading from it get no second error.
+fn split_family(
+    family: Family,
+    components: BTreeMap<String, toml::Table>,
+    errors: &mut Vec<FieldError>,
+) -> Vec<Split> {
+    let needs_inputs = family != Family::Source;
+    components
+        .into_iter()
+        .map(|(name, t)| match split_component(&t, needs_inputs) {
+            Ok((kind, inputs, rest)) => Split {
+                family,
+                name,
+                kind: Some(kind),
+                inputs,
+                rest,
+            },
+            Err(e) => {
+                errors.push(e.within(&[family.table(), &name]));
+                Split {
+                    family,
+                    name,
+                    kind: None,
+                    inputs: Vec::new(),
+                    rest: toml::Table::new(),
+                }
+            }
+        })
+        .collect()
+}
+
+/// Parses every split component of one family with its registry.
+fn parse_family<C: ?Sized>(
+    split: Vec<Split>,
+    kinds: &[Kind<C>],
+    errors: &mut Vec<FieldError>,
+) -> Vec<Component<C>> {
+    let mut parsed = Vec::new();
+    for s in split {
+        let Some(kind) = s.kind else { continue };
+        match parse_kind(kinds, &kind, s.rest) {
+            Ok((kind, config)) => parsed.push(Component {
+                name: s.name,
+                kind,
+                inputs: s.inputs,
+                config,
+            }),
+            Err(e) => errors.push(e.within(&[s.family.table(), &s.name])),
+        }
+    }
+    parsed
 }
 
 /// Takes `type` and `inputs` out of a component's table and returns the rest.
@@ -416,3 +498,5 @@ pub fn unknown_kind(kind: &str, valid: &[&str]) -> FieldError {
 }
 
 pub mod graph;
+
+use graph::Family;

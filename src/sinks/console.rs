@@ -16,7 +16,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use super::{BatchEncoder, SinkConfig, SinkContext, SinkError, SinkFuture};
-use crate::codec::json::JsonEncoder;
+use crate::codec::json::{to_text, JsonEncoder};
 use crate::event::{Batch, Payload, Value};
 use crate::metrics::{component, metrics};
 
@@ -170,7 +170,7 @@ fn write_text(buf: &mut Vec<u8>, batch: &Batch) {
             for ev in events {
                 match ev.fields.get("message") {
                     Some(Value::Str(s)) => buf.extend_from_slice(s),
-                    Some(other) => buf.extend_from_slice(other.to_text().as_bytes()),
+                    Some(other) => buf.extend_from_slice(to_text(other).as_bytes()),
                     None => {}
                 }
                 buf.push(b'\n');

@@ -14,7 +14,8 @@ use thiserror::Error;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{unknown_kind, FieldError};
+use crate::config::{parse_kind, FieldError};
+use crate::config::{parse_table, Kind};
 use crate::event::Batch;
 
 /// A sink failure that stops skiff.
@@ -74,21 +75,24 @@ pub trait BatchEncoder: Send {
     fn encode(&mut self, batch: &Batch, out: &mut Vec<u8>);
 }
 
-/// Every sink type, for messages.
-pub const KINDS: &[&str] = &["blackhole", "console", "elasticsearch"];
+/// Every sink type: its `type` name and the parser of its table.
+pub const KINDS: &[Kind<dyn SinkConfig>] = &[
+    Kind {
+        name: "blackhole",
+        parse: |t| Ok(Box::new(parse_table::<blackhole::BlackholeConfig>(t)?)),
+    },
+    Kind {
+        name: "console",
+        parse: |t| Ok(Box::new(parse_table::<console::ConsoleConfig>(t)?)),
+    },
+    Kind {
+        name: "elasticsearch",
+        parse: |t| Ok(Box::new(elasticsearch::ElasticsearchSinkConfig::parse(t)?)),
+    },
+];
 
-/// Parses the table of a sink of type `kind`.
+/// Parses the table of a component of type `kind` (tests and benches build components this
+/// way; a config goes through [`crate::components::REGISTRY`]).
 pub fn parse(kind: &str, table: toml::Table) -> Result<Box<dyn SinkConfig>, FieldError> {
-    match kind {
-        "blackhole" => Ok(Box::new(crate::config::parse_table::<
-            blackhole::BlackholeConfig,
-        >(table)?)),
-        "console" => Ok(Box::new(crate::config::parse_table::<
-            console::ConsoleConfig,
-        >(table)?)),
-        "elasticsearch" => Ok(Box::new(elasticsearch::ElasticsearchSinkConfig::parse(
-            table,
-        )?)),
-        _ => Err(unknown_kind(kind, KINDS)),
-    }
+    parse_kind(KINDS, kind, table).map(|(_, config)| config)
 }

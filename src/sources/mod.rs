@@ -14,8 +14,9 @@ use std::thread::JoinHandle;
 use thiserror::Error;
 
 use crate::acks::AckResult;
-use crate::config::{unknown_kind, FieldError};
-use crate::topology::Fanout;
+use crate::config::Kind;
+use crate::config::{parse_kind, FieldError};
+use crate::fanout::Fanout;
 
 /// Messages to a running source.
 #[derive(Debug)]
@@ -66,13 +67,14 @@ pub trait SourceConfig: Debug + Send + Sync {
     fn start(&self, ctx: SourceContext) -> Result<JoinHandle<()>, SourceError>;
 }
 
-/// Every source type, for messages.
-pub const KINDS: &[&str] = &["file"];
+/// Every source type: its `type` name and the parser of its table.
+pub const KINDS: &[Kind<dyn SourceConfig>] = &[Kind {
+    name: "file",
+    parse: |t| Ok(Box::new(file::FileSourceConfig::parse(t)?)),
+}];
 
-/// Parses the table of a source of type `kind`.
+/// Parses the table of a component of type `kind` (tests and benches build components this
+/// way; a config goes through [`crate::components::REGISTRY`]).
 pub fn parse(kind: &str, table: toml::Table) -> Result<Box<dyn SourceConfig>, FieldError> {
-    match kind {
-        "file" => Ok(Box::new(file::FileSourceConfig::parse(table)?)),
-        _ => Err(unknown_kind(kind, KINDS)),
-    }
+    parse_kind(KINDS, kind, table).map(|(_, config)| config)
 }

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::config::{Component, Config};
+use crate::components::{Component, Config};
 use crate::event::Batch;
 use crate::metrics::{component, metrics, Labels};
 use crate::transforms::{Transform, TransformConfig};

@@ -21,11 +21,10 @@
 //! has returned, so the next topology's sources load complete checkpoints.
 
 mod encode;
-mod fanout;
 mod fuse;
 mod parallel;
 
-pub use fanout::{Closed, Fanout};
+pub use crate::fanout::{Closed, Fanout};
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -39,7 +38,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
+use crate::components::Config;
 use crate::event::Batch;
 use crate::metrics::{component, metrics};
 use crate::sinks::{SinkConfig, SinkContext, SinkError};
@@ -491,7 +490,7 @@ type = "parse_json"
 inputs = ["in"]
 {sinks}"#
         );
-        crate::config::load_str(std::path::Path::new("t.toml"), &text, |_| None).unwrap()
+        crate::components::load_str(std::path::Path::new("t.toml"), &text, |_| None).unwrap()
     }
 
     #[test]

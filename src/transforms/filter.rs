@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use super::on_error::ErrorReport;
 use super::{Transform, TransformConfig};
+use crate::codec::json::to_text;
 use crate::config::{parse_table, FieldError};
 use crate::event::{Batch, Event, FieldPath, Value};
 
@@ -110,7 +111,7 @@ fn scalar_text(v: &toml::Value) -> Result<Bytes, String> {
                 toml::Value::Boolean(b) => Value::Bool(*b),
                 _ => Value::Null,
             };
-            Ok(Bytes::from(value.to_text()))
+            Ok(Bytes::from(to_text(&value)))
         }
         _ => Err("expected a string, a number or a boolean".into()),
     }
@@ -192,7 +193,7 @@ fn text_equals(v: &Value, expected: &[u8]) -> bool {
         Value::Int(n) => itoa::Buffer::new().format(*n).as_bytes() == expected,
         Value::Bool(b) => (if *b { &b"true"[..] } else { b"false" }) == expected,
         Value::Float(_) | Value::Timestamp(_) => {
-            v.to_text().trim_matches('"').as_bytes() == expected
+            to_text(v).trim_matches('"').as_bytes() == expected
         }
         Value::Null | Value::Array(_) | Value::Object(_) => false,
     }
@@ -208,7 +209,7 @@ impl Condition {
             (Op::OneOf(list), Some(v)) => list.iter().any(|e| text_equals(v, e)),
             (Op::Matches(re), Some(Value::Str(s))) => re.is_match(s),
             (Op::Matches(_), Some(Value::Null | Value::Array(_) | Value::Object(_))) => false,
-            (Op::Matches(re), Some(v)) => re.is_match(v.to_text().trim_matches('"').as_bytes()),
+            (Op::Matches(re), Some(v)) => re.is_match(to_text(v).trim_matches('"').as_bytes()),
         };
         result != self.not
     }

@@ -46,7 +46,8 @@ pub(crate) mod testing;
 use std::fmt::Debug;
 use std::time::Duration;
 
-use crate::config::{unknown_kind, FieldError};
+use crate::config::Kind;
+use crate::config::{parse_kind, FieldError};
 use crate::event::Batch;
 
 /// The validated config of one transform; builds fresh instances (one per topology).
@@ -81,39 +82,60 @@ pub trait Transform: Send {
     fn finish(&mut self, _out: &mut Vec<Batch>) {}
 }
 
-/// Every transform type, for messages.
-pub const KINDS: &[&str] = &[
-    "parse_json",
-    "parse_regex",
-    "parse_logfmt",
-    "parse_cri",
-    "parse_docker",
-    "multiline",
-    "parse_timestamp",
-    "add_fields",
-    "rename_fields",
-    "remove_fields",
-    "filter",
-    "kubernetes",
+/// Every transform type: its `type` name and the parser of its table.
+pub const KINDS: &[Kind<dyn TransformConfig>] = &[
+    Kind {
+        name: "parse_json",
+        parse: |t| Ok(Box::new(parse_json::ParseJsonConfig::parse(t)?)),
+    },
+    Kind {
+        name: "parse_regex",
+        parse: |t| Ok(Box::new(parse_regex::ParseRegexConfig::parse(t)?)),
+    },
+    Kind {
+        name: "parse_logfmt",
+        parse: |t| Ok(Box::new(parse_logfmt::ParseLogfmtConfig::parse(t)?)),
+    },
+    Kind {
+        name: "parse_cri",
+        parse: |t| Ok(Box::new(parse_cri::ParseCriConfig::parse(t)?)),
+    },
+    Kind {
+        name: "parse_docker",
+        parse: |t| Ok(Box::new(parse_docker::ParseDockerConfig::parse(t)?)),
+    },
+    Kind {
+        name: "multiline",
+        parse: |t| Ok(Box::new(multiline::MultilineConfig::parse(t)?)),
+    },
+    Kind {
+        name: "parse_timestamp",
+        parse: |t| Ok(Box::new(parse_timestamp::ParseTimestampConfig::parse(t)?)),
+    },
+    Kind {
+        name: "add_fields",
+        parse: |t| Ok(Box::new(add_fields::AddFieldsConfig::parse(t)?)),
+    },
+    Kind {
+        name: "rename_fields",
+        parse: |t| Ok(Box::new(rename_fields::RenameFieldsConfig::parse(t)?)),
+    },
+    Kind {
+        name: "remove_fields",
+        parse: |t| Ok(Box::new(remove_fields::RemoveFieldsConfig::parse(t)?)),
+    },
+    Kind {
+        name: "filter",
+        parse: |t| Ok(Box::new(filter::FilterConfig::parse(t)?)),
+    },
+    Kind {
+        name: "kubernetes",
+        parse: |t| Ok(Box::new(kubernetes::KubernetesConfig::parse(t)?)),
+    },
 ];
 
-/// Parses the table of a transform of type `kind`.
+/// Parses the table of a component of type `kind` (tests and benches build components this
+/// way; a config goes through [`crate::components::REGISTRY`]).
 pub fn parse(kind: &str, table: toml::Table) -> Result<Box<dyn TransformConfig>, FieldError> {
-    match kind {
-        "parse_json" => Ok(Box::new(parse_json::ParseJsonConfig::parse(table)?)),
-        "parse_regex" => Ok(Box::new(parse_regex::ParseRegexConfig::parse(table)?)),
-        "parse_logfmt" => Ok(Box::new(parse_logfmt::ParseLogfmtConfig::parse(table)?)),
-        "parse_cri" => Ok(Box::new(parse_cri::ParseCriConfig::parse(table)?)),
-        "parse_docker" => Ok(Box::new(parse_docker::ParseDockerConfig::parse(table)?)),
-        "multiline" => Ok(Box::new(multiline::MultilineConfig::parse(table)?)),
-        "parse_timestamp" => Ok(Box::new(parse_timestamp::ParseTimestampConfig::parse(
-            table,
-        )?)),
-        "add_fields" => Ok(Box::new(add_fields::AddFieldsConfig::parse(table)?)),
-        "rename_fields" => Ok(Box::new(rename_fields::RenameFieldsConfig::parse(table)?)),
-        "remove_fields" => Ok(Box::new(remove_fields::RemoveFieldsConfig::parse(table)?)),
-        "filter" => Ok(Box::new(filter::FilterConfig::parse(table)?)),
-        "kubernetes" => Ok(Box::new(kubernetes::KubernetesConfig::parse(table)?)),
-        _ => Err(unknown_kind(kind, KINDS)),
-    }
+    parse_kind(KINDS, kind, table).map(|(_, config)| config)
 }

@@ -8,6 +8,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::acks::{AckResult, AckSink, AckToken};
+use crate::codec::json::to_text;
 use crate::transforms::testing::{json_lines, lines_batch_at, run_lines};
 
 fn build(toml_text: &str) -> Multiline {
@@ -25,7 +26,7 @@ fn messages(out: &[Batch]) -> Vec<String> {
         .flat_map(|b| match &b.payload {
             Payload::Events(evs) => evs
                 .iter()
-                .map(|e| e.fields.get("message").unwrap().to_text())
+                .map(|e| to_text(e.fields.get("message").unwrap()))
                 .collect::<Vec<_>>(),
             Payload::Lines(_) | Payload::Encoded(_) => panic!("not events"),
         })

@@ -16,6 +16,7 @@ use chrono::{DateTime, Datelike, FixedOffset, Local, NaiveDate, NaiveDateTime, T
 use serde::Deserialize;
 
 use super::timestamp_fast::{parse_epoch, parse_rfc3164, FastFormat};
+use crate::codec::json::to_text;
 use crate::config::FieldError;
 use crate::event::{FieldPath, Value};
 
@@ -197,7 +198,7 @@ impl TimestampParser {
                 (Format::UnixMs, Value::Int(n)) => DateTime::from_timestamp_millis(*n),
                 (Format::Unix, Value::Float(x)) => from_float(*x, 1.0),
                 (Format::UnixMs, Value::Float(x)) => from_float(*x, 1e-3),
-                _ => self.parse_one(f, &v.to_text()),
+                _ => self.parse_one(f, &to_text(v)),
             }),
             _ => None,
         }

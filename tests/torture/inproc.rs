@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use skiff::config::{self, Component};
+use skiff::components::{self as config, Component};
 use skiff::event::{Batch, Payload, Value};
 use skiff::sinks::{SinkConfig, SinkContext, SinkError, SinkFuture};
 use skiff::topology::{self, RunOptions, TopologyError};
@@ -52,7 +52,7 @@ impl SinkConfig for Collect {
                         Payload::Events(events) => {
                             out.extend(events.iter().map(|e| match e.fields.get("message") {
                                 Some(Value::Str(s)) => String::from_utf8_lossy(s).into_owned(),
-                                Some(other) => other.to_text(),
+                                Some(other) => skiff::codec::json::to_text(other),
                                 None => String::new(),
                             }))
                         }
@@ -107,6 +107,7 @@ impl InProc {
         if collect_all {
             config.sinks.push(Component {
                 name: "collect".into(),
+                kind: "collect",
                 inputs: config.sources.iter().map(|s| s.name.clone()).collect(),
                 config: Box::new(collect),
             });

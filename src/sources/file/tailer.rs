@@ -37,10 +37,10 @@ use super::reader::{LineReader, ReadBatch, ReadOutcome};
 use super::{FileSourceConfig, ReadFrom};
 use crate::acks::{AckSink, AckToken, AckTracker};
 use crate::event::{Batch, Origin, Payload};
+use crate::fanout::Fanout;
 use crate::metrics::{component, component_with, metrics, Labels};
 use crate::ratelimit::RateLimitedLog;
 use crate::sources::{Signal, SourceContext};
-use crate::topology::Fanout;
 
 /// How many leading bytes of the first line go into a file's id.
 const ID_BYTES: usize = 64;

@@ -1,4 +1,7 @@
 //! Sends a component's output to every component that lists it as an input.
+//!
+//! A leaf below both the sources and the topology: a source sends into the [`Fanout`] the
+//! topology hands it, without knowing how the graph is wired.
 
 use tokio::sync::mpsc;
 
