@@ -22,6 +22,22 @@ fn validate(body: &str) -> (i32, String, String) {
     )
 }
 
+/// `skiff run --once` on `body`: exit code, stdout, stderr.
+fn run_config(body: &str) -> (i32, String, String) {
+    let env = Env::new();
+    let config = env.config(body);
+    let out = Command::new(bin())
+        .args(["run", "--once", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 const BASE: &str = r#"data_dir = "/tmp/x"
 [sources.app]
 type = "file"
@@ -142,11 +158,41 @@ fn missing_file_is_clear() {
 }
 
 #[test]
-fn feeding_nothing_is_a_warning() {
-    let (code, _, err) = validate(&format!("{BASE}[sources.unused]\ntype = \"file\"\ninclude = [\"/y\"]\n[sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\n"));
-    assert_eq!(code, 0);
+fn a_source_that_reaches_no_sink_cannot_start() {
+    // Read, dropped and checkpointed as delivered: logs lost by configuration.
+    assert_error(
+        &format!("{BASE}[sources.unused]\ntype = \"file\"\ninclude = [\"/y\"]\n[sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\n"),
+        "skiff.toml:5:10: sources.unused",
+        &["the events of source `unused` reach no sink", "blackhole"],
+    );
+    // Through a transform that feeds nothing, and with no sink at all.
+    assert_error(
+        &format!("{BASE}[transforms.p]\ntype = \"parse_json\"\ninputs = [\"app\"]\n"),
+        "sources.app",
+        &["reach no sink"],
+    );
+    assert_error(BASE, "sources.app", &["reach no sink"]);
+    let (code, _, err) = run_config(&format!(
+        "{BASE}[transforms.p]\ntype = \"parse_json\"\ninputs = [\"app\"]\n"
+    ));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("reach no sink"), "{err}");
+}
+
+#[test]
+fn a_transform_that_feeds_nothing_is_a_warning() {
+    let (code, _, err) = validate(&format!("{BASE}[transforms.dead]\ntype = \"parse_json\"\ninputs = [\"app\"]\n[sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\n"));
+    assert_eq!(code, 0, "{err}");
     assert!(
-        err.contains("warning: [sources.unused] feeds nothing"),
+        err.contains("warning: [transforms.dead] feeds nothing"),
         "{err}"
     );
+}
+
+#[test]
+fn blackhole_drops_on_purpose() {
+    let (code, _, err) = validate(&format!(
+        "{BASE}[sinks.drop]\ntype = \"blackhole\"\ninputs = [\"app\"]\n"
+    ));
+    assert_eq!(code, 0, "{err}");
 }

@@ -1,5 +1,5 @@
 //! Checks the topology graph: names unique, inputs known, no cycle, every sink reachable from a
-//! source; components that feed nothing are warned about.
+//! source, every source's events reach a sink; transforms that feed nothing are warned about.
 
 use std::collections::{HashMap, HashSet};
 
@@ -76,8 +76,8 @@ pub fn check(nodes: &[(&str, Family, &Vec<String>)]) -> (Vec<FieldError>, Vec<St
         errors.extend(find_cycle(nodes));
     }
     if errors.is_empty() {
-        let no_sinks = !nodes.iter().any(|(_, k, _)| *k == Family::Sink);
-        warnings = unused(nodes, no_sinks);
+        errors.extend(sources_reaching_no_sink(nodes));
+        warnings = unused(nodes);
     }
     (errors, warnings)
 }
@@ -122,7 +122,50 @@ fn find_cycle(nodes: &[(&str, Family, &Vec<String>)]) -> Option<FieldError> {
     None
 }
 
-fn unused(nodes: &[(&str, Family, &Vec<String>)], no_sinks: bool) -> Vec<String> {
+/// A source whose events reach no sink would be read, dropped and checkpointed as delivered:
+/// logs lost by configuration. Each such source is an error naming the fix.
+fn sources_reaching_no_sink(nodes: &[(&str, Family, &Vec<String>)]) -> Vec<FieldError> {
+    let mut consumers: HashMap<&str, Vec<(&str, Family)>> = HashMap::new();
+    for &(name, family, inputs) in nodes {
+        for input in inputs {
+            consumers
+                .entry(input.as_str())
+                .or_default()
+                .push((name, family));
+        }
+    }
+    let reaches_sink = |start: &str| {
+        let mut seen = HashSet::new();
+        let mut todo = vec![start];
+        while let Some(n) = todo.pop() {
+            for &(c, family) in consumers.get(n).map(Vec::as_slice).unwrap_or_default() {
+                if family == Family::Sink {
+                    return true;
+                }
+                if seen.insert(c) {
+                    todo.push(c);
+                }
+            }
+        }
+        false
+    };
+    nodes
+        .iter()
+        .filter(|(name, family, _)| *family == Family::Source && !reaches_sink(name))
+        .map(|(name, _, _)| {
+            FieldError::new(
+                &["sources", name],
+                format!(
+                    "the events of source `{name}` reach no sink: skiff would read them, drop \
+                     them and checkpoint them as delivered. Add a sink whose `inputs` lead from \
+                     `{name}`, or a sink of type `blackhole` to drop them on purpose"
+                ),
+            )
+        })
+        .collect()
+}
+
+fn unused(nodes: &[(&str, Family, &Vec<String>)]) -> Vec<String> {
     let used: HashSet<&str> = nodes
         .iter()
         .flat_map(|(_, _, i)| i.iter().map(String::as_str))
@@ -135,9 +178,6 @@ fn unused(nodes: &[(&str, Family, &Vec<String>)], no_sinks: bool) -> Vec<String>
                 kind.table()
             ));
         }
-    }
-    if no_sinks {
-        warnings.push("the config has no sink: events are read and dropped".into());
     }
     warnings
 }
