@@ -98,8 +98,25 @@ impl InProc {
     }
 
     fn start_with(toml: &str, held: bool, collect_all: bool) -> InProc {
-        let mut config = config::load_str(Path::new("inproc.toml"), toml, |_| None)
-            .unwrap_or_else(|e| panic!("config: {e}\n{toml}"));
+        // A source must reach a sink: a `blackhole` named `collect` reads every source in the
+        // file, and is replaced below by the collecting sink, which no config can name.
+        let text = if collect_all {
+            let table: toml::Table = toml::from_str(toml).expect("torture TOML");
+            let sources: Vec<String> = table
+                .get("sources")
+                .and_then(toml::Value::as_table)
+                .map(|t| t.keys().map(|k| format!("{k:?}")).collect())
+                .unwrap_or_default();
+            format!(
+                "{toml}\n[sinks.collect]\ntype = \"blackhole\"\ninputs = [{}]\n",
+                sources.join(", ")
+            )
+        } else {
+            toml.to_owned()
+        };
+        let mut config = config::load_str(Path::new("inproc.toml"), &text, |_| None)
+            .unwrap_or_else(|e| panic!("config: {e}\n{text}"));
+        config.sinks.retain(|s| s.name != "collect");
         let collect = Collect::default();
         collect.held.store(held, Ordering::Release);
         let lines = Arc::clone(&collect.lines);
