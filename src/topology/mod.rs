@@ -31,6 +31,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use thiserror::Error;
@@ -139,6 +140,9 @@ pub async fn run(
         .await
 }
 
+/// The running sinks, each returning its name with its result.
+type SinkTasks = JoinSet<(String, Result<(), SinkError>)>;
+
 /// A started topology; [`Running::wait`] runs it to its end.
 pub struct Running {
     opts: RunOptions,
@@ -147,130 +151,77 @@ pub struct Running {
     abort: CancellationToken,
     signal_txs: Vec<std::sync::mpsc::Sender<Signal>>,
     source_threads: JoinSet<()>,
-    sinks: JoinSet<(String, Result<(), SinkError>)>,
+    sinks: SinkTasks,
     transforms: JoinSet<()>,
+}
+
+/// The channels of a graph: one bounded channel into each transform and sink.
+struct Channels {
+    senders: HashMap<String, mpsc::Sender<Batch>>,
+    receivers: HashMap<String, mpsc::Receiver<Batch>>,
+    /// Each consumer with the names it reads from.
+    consumers: Vec<(String, Vec<String>)>,
+}
+
+impl Channels {
+    fn new(config: &Config) -> Channels {
+        let consumers: Vec<(String, Vec<String>)> = config
+            .transforms
+            .iter()
+            .map(|c| (c.name.clone(), c.inputs.clone()))
+            .chain(
+                config
+                    .sinks
+                    .iter()
+                    .map(|c| (c.name.clone(), c.inputs.clone())),
+            )
+            .collect();
+        let mut senders = HashMap::new();
+        let mut receivers = HashMap::new();
+        for (name, _) in &consumers {
+            let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
+            senders.insert(name.clone(), tx);
+            receivers.insert(name.clone(), rx);
+        }
+        Channels {
+            senders,
+            receivers,
+            consumers,
+        }
+    }
+
+    /// The receiving end of `name`'s channel (taken once).
+    fn input(&mut self, name: &str) -> Result<mpsc::Receiver<Batch>, TopologyError> {
+        self.receivers.remove(name).ok_or_else(|| internal(name))
+    }
+
+    /// Where `producer`'s output goes: every consumer that lists it.
+    fn fanout_for(&self, producer: &str) -> Fanout {
+        Fanout::new(
+            self.consumers
+                .iter()
+                .filter(|(_, inputs)| inputs.iter().any(|i| i == producer))
+                .filter_map(|(name, _)| self.senders.get(name).cloned())
+                .collect(),
+        )
+    }
 }
 
 /// Builds the graph of `config` and starts every component. On error nothing is left running.
 pub async fn start(config: Config, opts: RunOptions) -> Result<Running, TopologyError> {
-    let mut senders: HashMap<String, mpsc::Sender<Batch>> = HashMap::new();
-    let mut receivers: HashMap<String, mpsc::Receiver<Batch>> = HashMap::new();
-    for name in config
-        .transforms
-        .iter()
-        .map(|c| &c.name)
-        .chain(config.sinks.iter().map(|c| &c.name))
-    {
-        let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
-        senders.insert(name.clone(), tx);
-        receivers.insert(name.clone(), rx);
-    }
-    let consumers: Vec<(&String, &Vec<String>)> = config
-        .transforms
-        .iter()
-        .map(|c| (&c.name, &c.inputs))
-        .chain(config.sinks.iter().map(|c| (&c.name, &c.inputs)))
-        .collect();
-    let fanout_for = |producer: &str| {
-        Fanout::new(
-            consumers
-                .iter()
-                .filter(|(_, inputs)| inputs.iter().any(|i| i == producer))
-                .filter_map(|(name, _)| senders.get(*name).cloned())
-                .collect(),
-        )
-    };
-
+    let mut channels = Channels::new(&config);
     let abort = CancellationToken::new();
-    let mut sinks: JoinSet<(String, Result<(), SinkError>)> = JoinSet::new();
-    for c in &config.sinks {
-        let rx = receivers.remove(&c.name).ok_or_else(|| internal(&c.name))?;
-        let ctx = SinkContext {
-            name: c.name.clone(),
-            data_dir: config.data_dir.clone(),
-            abort: abort.clone(),
-        };
-        let fut = c
-            .config
-            .build(ctx, rx)
-            .map_err(|source| TopologyError::Sink {
-                name: c.name.clone(),
-                source,
-            })?;
-        let name = c.name.clone();
-        sinks.spawn(async move { (name, fut.await) });
-    }
-    let mut transforms: JoinSet<()> = JoinSet::new();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4);
-    for chain in fuse::chains(&config) {
-        let (Some(head), Some(last)) = (chain.first(), chain.last()) else {
-            continue;
-        };
-        let rx = receivers
-            .remove(&head.name)
-            .ok_or_else(|| internal(&head.name))?;
-        let out = fanout_for(&last.name);
-        // A parallel stage whose only consumer is a sink with an encoder encodes for it.
-        let sink = sole_sink_consumer(&config, &last.name);
-        let with_encoder = |t: Box<dyn Transform>| match sink.and_then(|s| s.encoder()) {
-            Some(encoder) => Box::new(encode::Encode::new(t, encoder)) as Box<dyn Transform>,
-            None => t,
-        };
-        if chain.len() > 1 {
-            // Each part counts its own events; the runner counts nothing more.
-            let n = if workers > 1 { workers } else { 1 };
-            let instances = (0..n)
-                .map(|_| with_encoder(Box::new(fuse::Fused::build(&chain))))
-                .collect();
-            transforms.spawn(parallel::run(None, instances, rx, out));
-        } else if head.config.stateless() && workers > 1 {
-            let instances = (0..workers)
-                .map(|_| with_encoder(head.config.build(&head.name)))
-                .collect();
-            transforms.spawn(parallel::run(Some(head.name.clone()), instances, rx, out));
-        } else {
-            let t = head.config.build(&head.name);
-            transforms.spawn(run_transform(head.name.clone(), t, rx, out));
+    let sinks = start_sinks(&config, &mut channels, &abort)?;
+    let transforms = start_transforms(&config, &mut channels)?;
+    let (signal_txs, handles) = match start_sources(&config, &channels, &opts).await {
+        Ok(started) => started,
+        Err(e) => {
+            drop((sinks, transforms));
+            return Err(e);
         }
-    }
-    let mut signal_txs = Vec::new();
-    let mut handles = Vec::new();
-    for c in &config.sources {
-        let (signal_tx, signals) = std::sync::mpsc::channel();
-        let ctx = SourceContext {
-            name: c.name.clone(),
-            data_dir: config.data_dir.clone(),
-            out: fanout_for(&c.name),
-            once: opts.once,
-            resumed: opts.resumed,
-            signal_tx: signal_tx.clone(),
-            signals,
-        };
-        match c.config.start(ctx) {
-            Ok(handle) => {
-                signal_txs.push(signal_tx);
-                handles.push(handle);
-            }
-            Err(e) => {
-                // Sources already started must be gone before anything reuses their checkpoints.
-                for tx in &signal_txs {
-                    let _ = tx.send(Signal::Stop);
-                }
-                drop((sinks, transforms));
-                let _ = tokio::task::spawn_blocking(move || {
-                    for h in handles {
-                        let _ = h.join();
-                    }
-                })
-                .await;
-                return Err(e.into());
-            }
-        }
-    }
+    };
     // Only producers hold senders now: channels close as producers finish.
-    drop(senders);
+    drop(channels);
     opts.status.draining.store(false, Ordering::Release);
     opts.status.running.store(true, Ordering::Release);
     opts.status.ready.store(true, Ordering::Release);
@@ -291,6 +242,120 @@ pub async fn start(config: Config, opts: RunOptions) -> Result<Running, Topology
         sinks,
         transforms,
     })
+}
+
+/// Builds and spawns every sink on its channel.
+fn start_sinks(
+    config: &Config,
+    channels: &mut Channels,
+    abort: &CancellationToken,
+) -> Result<SinkTasks, TopologyError> {
+    let mut sinks = JoinSet::new();
+    for c in &config.sinks {
+        let rx = channels.input(&c.name)?;
+        let ctx = SinkContext {
+            name: c.name.clone(),
+            data_dir: config.data_dir.clone(),
+            abort: abort.clone(),
+        };
+        let fut = c
+            .config
+            .build(ctx, rx)
+            .map_err(|source| TopologyError::Sink {
+                name: c.name.clone(),
+                source,
+            })?;
+        let name = c.name.clone();
+        sinks.spawn(async move { (name, fut.await) });
+    }
+    Ok(sinks)
+}
+
+/// Spawns every transform stage: fused chains and stateless transforms on one instance per
+/// core (order kept), the rest on one task each.
+fn start_transforms(
+    config: &Config,
+    channels: &mut Channels,
+) -> Result<JoinSet<()>, TopologyError> {
+    let mut transforms = JoinSet::new();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    for chain in fuse::chains(config) {
+        let (Some(head), Some(last)) = (chain.first(), chain.last()) else {
+            continue;
+        };
+        let rx = channels.input(&head.name)?;
+        let out = channels.fanout_for(&last.name);
+        // A parallel stage whose only consumer is a sink with an encoder encodes for it.
+        let sink = sole_sink_consumer(config, &last.name);
+        let with_encoder = |t: Box<dyn Transform>| match sink.and_then(|s| s.encoder()) {
+            Some(encoder) => Box::new(encode::Encode::new(t, encoder)) as Box<dyn Transform>,
+            None => t,
+        };
+        if chain.len() > 1 {
+            // Each part counts its own events; the runner counts nothing more.
+            let instances = (0..workers.max(1))
+                .map(|_| with_encoder(Box::new(fuse::Fused::build(&chain))))
+                .collect();
+            transforms.spawn(parallel::run(None, instances, rx, out));
+        } else if head.config.stateless() && workers > 1 {
+            let instances = (0..workers)
+                .map(|_| with_encoder(head.config.build(&head.name)))
+                .collect();
+            transforms.spawn(parallel::run(Some(head.name.clone()), instances, rx, out));
+        } else {
+            let t = head.config.build(&head.name);
+            transforms.spawn(run_transform(head.name.clone(), t, rx, out));
+        }
+    }
+    Ok(transforms)
+}
+
+/// A started source's signal channel and thread.
+type StartedSources = (Vec<std::sync::mpsc::Sender<Signal>>, Vec<JoinHandle<()>>);
+
+/// Starts every source on its own thread. When one cannot start, those already started are
+/// stopped and joined before the error returns: nothing may reuse their checkpoints while
+/// they run.
+async fn start_sources(
+    config: &Config,
+    channels: &Channels,
+    opts: &RunOptions,
+) -> Result<StartedSources, TopologyError> {
+    let mut signal_txs = Vec::new();
+    let mut handles = Vec::new();
+    for c in &config.sources {
+        let (signal_tx, signals) = std::sync::mpsc::channel();
+        let ctx = SourceContext {
+            name: c.name.clone(),
+            data_dir: config.data_dir.clone(),
+            out: channels.fanout_for(&c.name),
+            once: opts.once,
+            resumed: opts.resumed,
+            signal_tx: signal_tx.clone(),
+            signals,
+        };
+        match c.config.start(ctx) {
+            Ok(handle) => {
+                signal_txs.push(signal_tx);
+                handles.push(handle);
+            }
+            Err(e) => {
+                for tx in &signal_txs {
+                    let _ = tx.send(Signal::Stop);
+                }
+                let _ = tokio::task::spawn_blocking(move || {
+                    for h in handles {
+                        let _ = h.join();
+                    }
+                })
+                .await;
+                return Err(e.into());
+            }
+        }
+    }
+    Ok((signal_txs, handles))
 }
 
 impl Running {
