@@ -9,7 +9,7 @@
 #       environment the container gives it (Downward API and Secret values
 #       replaced by samples such as POD_NAME=demo-..., ELASTICSEARCH_HOST=127.0.0.1);
 #   (c) probes and ports match the [api] address of the same manifest's
-#       skiff.toml (/health for liveness, /ready for readiness), and so do the
+#       skiff.toml (/health for liveness, /ready for readiness and startup), and so do the
 #       prometheus.io annotations (port, /metrics);
 #   plus: mounts behind every path the config names, ${VAR}s the container
 #   sets, exit_on_file for Jobs with a classic sidecar, shutdown_timeout

@@ -439,7 +439,7 @@ def check_probes(c: dict, cfg: dict, where: str, rep: Report, api_ports: list[in
         rep.fail("probes", where, f"[api] listens on {host}: the kubelet's probes cannot reach it")
     if port not in [p.get("containerPort") for p in c.get("ports") or []]:
         rep.fail("probes", where, f"no containerPort {port} for skiff's [api] listener")
-    wanted = {"livenessProbe": {"/health"}, "readinessProbe": {"/ready"}, "startupProbe": {"/health", "/ready"}}
+    wanted = {"livenessProbe": {"/health"}, "readinessProbe": {"/ready"}, "startupProbe": {"/ready"}}
     for kind in ("livenessProbe", "readinessProbe"):
         if kind not in probes:
             rep.fail("probes", where, f"no {kind} although skiff serves {sorted(wanted[kind])[0]} on {port}")
@@ -663,6 +663,9 @@ BREAKAGES = [
              "          path: /health\n          port: 9090\n", "probes"),
     Breakage("readiness probe on the wrong path", "log-adapter.yaml",
              "path: /ready\n", "path: /readyz\n", "probes"),
+    Breakage("native sidecar started on /health, before its pipeline runs", "native-sidecar.yaml",
+             "              path: /ready\n              port: 8081\n            periodSeconds: 1\n",
+             "              path: /health\n              port: 8081\n            periodSeconds: 1\n", "probes"),
     Breakage("[api] port changed in the ConfigMap only", "deployment-with-sidecars.yaml",
              'address = "0.0.0.0:8081"', 'address = "0.0.0.0:8082"', "probes"),
     Breakage("[api] bound to loopback", "logging-sidecar.yaml",

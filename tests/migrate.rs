@@ -324,7 +324,7 @@ fn a_converted_pipeline_runs() {
 
 #[test]
 fn the_docs_show_the_seed_conversions_exactly() {
-    let docs = std::fs::read_to_string("README.md").unwrap();
+    let docs = std::fs::read_to_string("docs/migrate.md").unwrap();
     for (case, inputs) in [
         ("seed-fluent-bit", &["fluent-bit.conf", "parsers.conf"][..]),
         ("seed-vector", &["vector.toml"][..]),

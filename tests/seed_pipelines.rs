@@ -1,12 +1,15 @@
 //! The two pipelines of the seed article (`config/vector-adapter.toml`,
 //! `config/fluent-bit-parse.toml`), end to end through the binary on lines in the seed's formats,
-//! with the pod's Downward API variables set, compared exactly; and the README's quick start.
+//! with the pod's Downward API variables set, compared exactly; and the README's quick start and
+//! its tour into Elasticsearch.
 
 mod pipeline_support;
+mod support;
 
 use std::path::{Path, PathBuf};
 
 use pipeline_support::run_config;
+use support::es_server::{EsServer, EsServerOptions};
 
 fn config(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -126,4 +129,26 @@ fn quickstart_parses_the_sample_and_resumes_from_its_checkpoint() {
     assert!(in_pod.lines[0].ends_with(r#""kubernetes":{"namespace":"shop","pod_name":"web-1"}}"#));
     let again = run_config(&config("quickstart.toml"), dir.path(), &[]);
     assert!(again.lines.is_empty(), "{:?}", again.lines);
+}
+
+/// The README's tour into Elasticsearch: the quick start's pipeline ships the sample to the
+/// Elasticsearch-compatible test server, one document per line in the day's index, and a second
+/// run ships nothing more.
+#[test]
+fn quickstart_into_elasticsearch_indexes_every_sample_line_once() {
+    let server = EsServer::start(EsServerOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("ELASTICSEARCH_URL", server.url())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = run_config(&config("quickstart-elasticsearch.toml"), dir.path(), &env);
+    assert!(!run.stderr.contains("ERROR"), "{}", run.stderr);
+    let sample = std::fs::read_to_string(config("sample/app.log")).unwrap();
+    let docs = server.docs("quickstart-2026.11.26");
+    assert_eq!(docs.len(), sample.lines().count(), "{}", run.stderr);
+    assert_eq!(docs[0].1["level"], "INFO");
+    assert_eq!(docs[0].1["@timestamp"], "2026-11-26T04:00:00.000Z");
+    assert_eq!(docs[0].1["kubernetes"]["pod_name"], "quickstart");
+    run_config(&config("quickstart-elasticsearch.toml"), dir.path(), &env);
+    assert_eq!(server.total_docs(), sample.lines().count());
+    assert_eq!(server.duplicates(), 0);
 }

@@ -3,10 +3,10 @@
 //! The model test applies random sequences of operations to a real directory while the real
 //! binary follows it: writes of complete lines, partial writes (no newline), rotation by rename,
 //! copytruncate, deletion, restarts (SIGTERM) and kills (-9). A model computes what must come
-//! out, following the README's rules for partial lines: a line without its newline is emitted
-//! when skiff stops (SIGTERM) or when its file is finished, and what is written after it then
-//! makes a new line. After sequences without kills every line comes out exactly once; with kills,
-//! at least once, each at most once more per kill, and nothing that is not a line.
+//! out, following the rules for partial lines in docs/guarantees.md: a line without its newline
+//! is emitted when skiff stops (SIGTERM) or when its file is finished, and what is written after
+//! it then makes a new line. After sequences without kills every line comes out exactly once;
+//! with kills, at least once, each at most once more per kill, and nothing that is not a line.
 //!
 //! The glob matches rotated names (`app.log*`), so no line may be lost to a rotation. Two limits
 //! the model respects, both documented: a file is deleted only once skiff has read it (data
@@ -440,7 +440,7 @@ proptest! {
 fn the_model_holds_for_known_sequences() {
     use Op::*;
     let sequences: Vec<Vec<Op>> = vec![
-        // A partial line, completed after a restart: two lines (the README's rule).
+        // A partial line, completed after a restart: two lines (docs/guarantees.md).
         vec![Write(3), Partial(10), Restart, Write(2)],
         // A partial line across a kill: one line, complete.
         vec![Write(3), Partial(10), Kill, Write(2)],
