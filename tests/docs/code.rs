@@ -26,7 +26,7 @@ const PROBE: &str = "__skiff_probe";
 
 /// What the config loader says about `text`.
 fn load_errors(text: &str) -> Vec<String> {
-    match skiff::config::load_str(Path::new("probe.toml"), text, |_| None) {
+    match skiff::components::load_str(Path::new("probe.toml"), text, |_| None) {
         Ok(_) => Vec::new(),
         Err(skiff::config::ConfigError::Invalid(v)) => v,
         Err(e) => vec![e.to_string()],
