@@ -192,6 +192,16 @@ pub fn convert(root: &Node, file: Arc<PathBuf>, ctx: &mut Ctx) -> Result<(), Mig
             );
         }
     }
+    if let Some((cycle, line)) = find_cycle(&g.inputs, &comps) {
+        return Err(MigrateError::Malformed {
+            file: (*g.file).clone(),
+            line,
+            message: format!(
+                "transforms read their own output through their inputs ({}); Vector refuses such a config",
+                cycle.join(" -> ")
+            ),
+        });
+    }
     for (section, name, node, line) in &comps {
         if *section == 0 {
             super::vector_sources::source(ctx, &mut g, name, node, *line);
@@ -294,15 +304,7 @@ impl Graph {
         let mut heads = Vec::new();
         let wanted = self.inputs.get(name).cloned().unwrap_or_default();
         for pattern in wanted {
-            let matched: Vec<String> = if pattern.contains('*') {
-                self.kinds
-                    .iter()
-                    .filter(|(n, k)| **k < 2 && *n != name && tag_matches(&pattern, n))
-                    .map(|(n, _)| n.clone())
-                    .collect()
-            } else {
-                vec![pattern.clone()]
-            };
+            let matched = matched_inputs(&pattern, name, comps);
             if matched.is_empty()
                 || matched
                     .iter()
@@ -424,6 +426,69 @@ impl Graph {
     }
 }
 
+/// The components an `inputs` entry of component `own` names: the entry itself, or, for a
+/// pattern with `*`, every source and transform but `own` that it matches, in the order the
+/// config declares them (so the output does not depend on a hash map's order).
+fn matched_inputs(pattern: &str, own: &str, comps: &[(usize, &str, &Node, usize)]) -> Vec<String> {
+    if !pattern.contains('*') {
+        return vec![pattern.to_owned()];
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (section, n, _, _) in comps {
+        if *section < 2 && *n != own && tag_matches(pattern, n) && !out.iter().any(|o| o == n) {
+            out.push((*n).to_owned());
+        }
+    }
+    out
+}
+
+/// A transform that reads its own output through its inputs: Vector refuses such a config,
+/// and following it would never end.
+fn find_cycle(
+    inputs: &BTreeMap<String, Vec<String>>,
+    comps: &[(usize, &str, &Node, usize)],
+) -> Option<(Vec<String>, usize)> {
+    fn visit(
+        name: &str,
+        inputs: &BTreeMap<String, Vec<String>>,
+        comps: &[(usize, &str, &Node, usize)],
+        path: &mut Vec<String>,
+        done: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == name) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(name.to_owned());
+            return Some(cycle);
+        }
+        if done.iter().any(|d| d == name) {
+            return None;
+        }
+        path.push(name.to_owned());
+        for pattern in inputs.get(name).into_iter().flatten() {
+            for m in matched_inputs(pattern, name, comps) {
+                let is_transform = comps.iter().any(|c| c.0 == 1 && c.1 == m);
+                if is_transform {
+                    if let Some(cycle) = visit(&m, inputs, comps, path, done) {
+                        return Some(cycle);
+                    }
+                }
+            }
+        }
+        path.pop();
+        done.push(name.to_owned());
+        None
+    }
+    let mut done = Vec::new();
+    for (section, name, _, line) in comps {
+        if *section == 1 {
+            if let Some(cycle) = visit(name, inputs, comps, &mut Vec::new(), &mut done) {
+                return Some((cycle, *line));
+            }
+        }
+    }
+    None
+}
+
 /// A skiff field path from VRL path segments; `None` when a segment holds a dot or is empty.
 pub fn field_path(segs: &[String]) -> Option<String> {
     if segs.is_empty() || segs.iter().any(|s| s.is_empty() || s.contains('.')) {
@@ -464,5 +529,42 @@ mod tests {
         );
         assert_eq!(field_path(&["a.b".into()]), None);
         assert_eq!(field_path(&[]), None);
+    }
+
+    fn migrate(text: &str) -> Result<crate::migrate::Migration, MigrateError> {
+        crate::migrate::migrate_text(std::path::Path::new("vector.toml"), text, None)
+    }
+
+    #[test]
+    fn a_wildcard_input_resolves_transforms_in_declaration_order() {
+        let mut text = String::from("[sources.a]\ntype = \"file\"\ninclude = [\"/a.log\"]\n");
+        text.push_str("[transforms.z]\ntype = \"remap\"\ninputs = [\"x*\"]\nsource = \".z = 1\"\n");
+        for i in 1..=6 {
+            text.push_str(&format!(
+                "[transforms.x{i}]\ntype = \"remap\"\ninputs = [\"a\"]\nsource = \".f{i} = 1\"\n"
+            ));
+        }
+        text.push_str("[sinks.o]\ntype = \"console\"\ninputs = [\"z\"]\n");
+        let toml = migrate(&text).unwrap().toml;
+        let order: Vec<&str> = toml
+            .lines()
+            .filter_map(|l| l.strip_prefix("[transforms."))
+            .collect();
+        assert_eq!(order, ["x1]", "x2]", "x3]", "x4]", "x5]", "x6]", "z]"]);
+    }
+
+    #[test]
+    fn transforms_reading_each_other_are_refused() {
+        let text = "[sources.a]\ntype = \"file\"\ninclude = [\"/a.log\"]\n\
+            [transforms.p]\ntype = \"remap\"\ninputs = [\"q\"]\nsource = \".a = 1\"\n\
+            [transforms.q]\ntype = \"remap\"\ninputs = [\"a\", \"p*\"]\nsource = \".b = 1\"\n\
+            [sinks.o]\ntype = \"console\"\ninputs = [\"p\"]\n";
+        match migrate(text) {
+            Err(MigrateError::Malformed { line, message, .. }) => {
+                assert_eq!(line, 4);
+                assert!(message.contains("p -> q -> p"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
