@@ -218,8 +218,15 @@ pub fn convert(root: &Node, file: Arc<PathBuf>, ctx: &mut Ctx) -> Result<(), Mig
             super::vector_sinks::sink(ctx, &mut g, (name, node, *line), inputs);
         }
     }
-    let leftovers: Vec<String> = g.pending.into_values().flatten().collect();
-    ctx.doc.footer.extend(leftovers);
+    // What nobody reads, in the config's order (not a hash map's).
+    for (_, name, _, _) in &comps {
+        if let Some(left) = g.pending.remove(*name) {
+            ctx.doc.footer.extend(left);
+        }
+    }
+    let mut rest: Vec<(String, Vec<String>)> = g.pending.into_iter().collect();
+    rest.sort();
+    ctx.doc.footer.extend(rest.into_iter().flat_map(|(_, c)| c));
     Ok(())
 }
 
@@ -551,6 +558,23 @@ mod tests {
             .filter_map(|l| l.strip_prefix("[transforms."))
             .collect();
         assert_eq!(order, ["x1]", "x2]", "x3]", "x4]", "x5]", "x6]", "z]"]);
+    }
+
+    #[test]
+    fn what_nobody_reads_is_reported_in_declaration_order() {
+        let mut text = String::from("[sources.a]\ntype = \"file\"\ninclude = [\"/a.log\"]\n");
+        for i in 1..=6 {
+            text.push_str(&format!("[sources.j{i}]\ntype = \"journald\"\n"));
+        }
+        text.push_str("[sinks.o]\ntype = \"console\"\ninputs = [\"a\"]\n");
+        let toml = migrate(&text).unwrap().toml;
+        let order: Vec<&str> = toml
+            .lines()
+            .filter_map(|l| l.strip_prefix("# skiff migrate: [sources."))
+            .filter_map(|l| l.split(']').next())
+            .filter(|n| n.starts_with('j'))
+            .collect();
+        assert_eq!(order, ["j1", "j2", "j3", "j4", "j5", "j6"]);
     }
 
     #[test]
