@@ -63,7 +63,10 @@
 //! - [`api`]: the HTTP listener: `/health`, `/ready`, `/metrics`.
 //! - [`reload`]: watching the config file and replacing the topology without loss.
 //! - [`ratelimit`]: rate-limited warnings for per-line problems.
-//! - [`migrate`]: `skiff migrate`, Fluent Bit and Vector configs converted to skiff's.
+//! - [`migrate`]: `skiff migrate`, Fluent Bit and Vector configs converted to skiff's, in two
+//!   wings (`migrate/fluentbit/`, `migrate/vector/`: readers, then one converter per plugin
+//!   listed in a table, then the graph wiring) over a shared core (the positioned tree, the
+//!   converted document and its TOML emitter, the value rules).
 //! - [`app`]: what the binary does: logging setup, `run`, `validate`.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]

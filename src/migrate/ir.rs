@@ -253,6 +253,23 @@ impl Ctx {
         }
         name
     }
+
+    /// Adds a transform built from `spec` reading `inputs`, with the comment lines `leading`
+    /// before its own, and returns its unique name.
+    pub fn add_transform(
+        &mut self,
+        spec: Spec,
+        inputs: Vec<String>,
+        mut leading: Vec<String>,
+    ) -> String {
+        let name = self.claim_name(&spec.name);
+        let mut c = Component::new(name.clone(), spec.kind, inputs);
+        c.items = spec.items;
+        leading.extend(spec.leading);
+        c.leading = leading;
+        self.doc.transforms.push(c);
+        name
+    }
 }
 
 /// Comments must stay on one line: skiff interpolates `${VAR}` on every line that is not a

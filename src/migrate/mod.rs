@@ -6,39 +6,33 @@
 //! dropped silently: each such setting is also a [`Note`] (file and line) for stderr, and a
 //! [`Severity::Warning`] among them means the conversion is incomplete.
 //!
-//! Layout:
-//! - [`tree`]: TOML / YAML / JSON read into one positioned tree;
-//! - [`fluentbit`], [`fluentbit_yaml`]: Fluent Bit's two formats read into sections;
-//!   [`fluentbit_convert`], [`fluentbit_plugins`], [`fluentbit_filters`], [`fluentbit_outputs`]
-//!   convert them, with [`fluentbit_props`] keeping track of the keys used;
-//! - [`vector`], [`vector_sources`], [`vector_remap`] (with [`vrl`]), [`vector_filter`],
-//!   [`vector_sinks`];
-//! - [`translate`]: value rules (sizes, durations, time formats, regexes, variables);
-//! - [`ir`]: the converted document and the notes; [`emit`]: writes it as TOML.
+//! Layout: two wings over a shared core. This file detects the format and runs one wing.
+//! - [`fluentbit`]: Fluent Bit's classic and YAML formats read into sections, then converted
+//!   (`inputs/`, `filters/`, `outputs/`: one converter per plugin, listed in a table);
+//! - [`vector`]: a Vector config converted component by component (`sources/`,
+//!   `transforms/`, `sinks/`, each with its table), with its VRL reader ([`vector::vrl`]);
+//! - shared by both: [`tree`] (TOML / YAML / JSON read into one positioned tree), [`ir`] (the
+//!   converted document and the notes), [`emit`] (writes it as TOML), [`translate`] (value
+//!   rules: sizes, durations, time formats, regexes, variables), [`files`] (files a config
+//!   names), [`wildcard`] (`*` patterns over names) and [`error`].
+//!
+//! The wings never import each other, and within each the files depend one way: readers,
+//! then converters of single components, then the wiring of the graph.
 
 pub mod emit;
+pub mod error;
+pub mod files;
 pub mod fluentbit;
-pub mod fluentbit_convert;
-pub mod fluentbit_filters;
-pub mod fluentbit_outputs;
-pub mod fluentbit_plugins;
-pub mod fluentbit_props;
-pub mod fluentbit_yaml;
 pub mod ir;
 pub mod translate;
 pub mod tree;
 pub mod vector;
-pub mod vector_filter;
-pub mod vector_remap;
-pub mod vector_sinks;
-pub mod vector_sources;
-pub mod vrl;
+pub mod wildcard;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use thiserror::Error;
-
+pub use error::MigrateError;
 pub use ir::{Note, Severity};
 
 /// The tool a config comes from.
@@ -77,30 +71,6 @@ impl Migration {
     }
 }
 
-/// A config that cannot be converted.
-#[derive(Debug, Error)]
-pub enum MigrateError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}:{line}: {message}", file.display())]
-    Malformed {
-        file: PathBuf,
-        line: usize,
-        message: String,
-    },
-    #[error("{}: cannot tell whether this is a Fluent Bit or a Vector config: pass --from fluent-bit or --from vector", .0.display())]
-    UnknownFormat(PathBuf),
-    #[error("{}: nothing to run: no input could be converted to a skiff file source", file.display())]
-    NoSource {
-        file: PathBuf,
-        /// What was found on the way, for stderr.
-        notes: Vec<Note>,
-    },
-}
-
 /// Converts the config file at `path`.
 pub fn migrate_file(path: &Path, from: Option<Tool>) -> Result<Migration, MigrateError> {
     let text = std::fs::read_to_string(path).map_err(|source| MigrateError::Read {
@@ -131,13 +101,13 @@ pub fn migrate_text(
     let file = Arc::new(path.to_path_buf());
     let tool = match syntax {
         Syntax::FluentBitClassic => {
-            let cfg = fluentbit::read(path, text)?;
-            fluentbit_convert::convert(&cfg, &mut ctx);
+            let cfg = fluentbit::read_classic(path, text)?;
+            fluentbit::convert(&cfg, &mut ctx);
             "Fluent Bit"
         }
         Syntax::FluentBitYaml => {
-            let cfg = fluentbit_yaml::read(path, text)?;
-            fluentbit_convert::convert(&cfg, &mut ctx);
+            let cfg = fluentbit::read_yaml(path, text)?;
+            fluentbit::convert(&cfg, &mut ctx);
             "Fluent Bit"
         }
         Syntax::VectorToml | Syntax::VectorYaml => {
@@ -151,7 +121,6 @@ pub fn migrate_text(
                 line: e.line,
                 message: e.message,
             })?;
-            check_programs(&root, path)?;
             vector::convert(&root, file, &mut ctx)?;
             "Vector"
         }
@@ -178,30 +147,6 @@ pub fn migrate_text(
         toml: emit::emit(&ctx.doc),
         notes,
     })
-}
-
-/// Refuses malformed VRL before converting, with the line in the file.
-fn check_programs(root: &tree::Node, path: &Path) -> Result<(), MigrateError> {
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let Some(transforms) = root.get("transforms") else {
-        return Ok(());
-    };
-    for e in transforms.entries() {
-        let is_remap = matches!(e.value.get("type").map(|t| &t.kind), Some(tree::Kind::Str(t)) if t == "remap");
-        if !is_remap {
-            continue;
-        }
-        if let Some((src, line)) = vector_remap::program_text(&e.value, &dir) {
-            if let Err(err) = vrl::program(&src) {
-                return Err(MigrateError::Malformed {
-                    file: path.to_owned(),
-                    line: line + err.line,
-                    message: format!("[transforms.{}] VRL: {}", e.key, err.message),
-                });
-            }
-        }
-    }
-    Ok(())
 }
 
 fn detect(path: &Path, text: &str, from: Option<Tool>) -> Option<Syntax> {

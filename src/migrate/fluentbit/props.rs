@@ -1,9 +1,10 @@
-//! Property bookkeeping for the Fluent Bit converters: which keys of a section were used, and
-//! the notes and warnings for the rest, so that no setting is dropped without a comment.
+//! Property bookkeeping for the Fluent Bit converters: which keys of a section were used, the
+//! notes and warnings for the rest (so that no setting is dropped without a comment), and how
+//! property values read in skiff's terms.
 
-use super::fluentbit::{Prop, Section};
-use super::ir::{Ctx, Item, Severity, Val};
-use super::translate::fb_env;
+use super::section::{Prop, Section};
+use crate::migrate::ir::{Ctx, Item, Severity, Val};
+use crate::migrate::translate::fb_env;
 
 /// Tracks which properties of a section were used; the rest are reported.
 pub struct Props<'a> {
@@ -107,4 +108,61 @@ pub fn bad_value(ctx: &mut Ctx, p: &Prop, items: &mut Vec<Item>) {
         "cannot read this value; left out",
     );
     items.push(Item::Comment(line));
+}
+
+/// Notes each property named in `keys`, in file order, with the reason skiff needs none.
+pub fn note_each(ctx: &mut Ctx, p: &mut Props, items: &mut Vec<Item>, keys: &[&str], why: &str) {
+    for v in p.take_each(keys) {
+        let line = ctx.note(Severity::Note, &v.place, &v.key, why);
+        items.push(Item::Comment(line));
+    }
+}
+
+/// The comment lines for a section left out: the warning, then the section as written.
+pub fn left_out(ctx: &mut Ctx, s: &Section, why: &str) -> Vec<String> {
+    let mut lines = vec![ctx.note(Severity::Warning, &s.place, &what(s), why)];
+    lines.extend(s.raw.iter().map(|l| format!("  {l}")));
+    lines
+}
+
+/// Splits `KEY VALUE` (the value may hold spaces).
+pub fn key_value(p: &Prop) -> (String, String) {
+    let v = p.value.trim();
+    match v.split_once(char::is_whitespace) {
+        Some((k, rest)) => (k.to_owned(), rest.trim().to_owned()),
+        None => (v.to_owned(), String::new()),
+    }
+}
+
+/// A Fluent Bit record accessor (`$kubernetes['labels']['app']`) or plain key as a skiff
+/// field path (`kubernetes.labels.app`).
+pub fn record_accessor(s: &str) -> String {
+    let s = s.trim();
+    let Some(rest) = s.strip_prefix('$') else {
+        return s.to_owned();
+    };
+    let mut parts = Vec::new();
+    let (head, mut tail) = rest.split_once('[').map_or((rest, ""), |(h, t)| (h, t));
+    parts.push(head.to_owned());
+    while let Some(end) = tail.find(']') {
+        let part = tail[..end].trim_matches(|c| c == '\'' || c == '"');
+        parts.push(part.to_owned());
+        tail = tail[end + 1..].trim_start_matches('[');
+    }
+    parts.join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_accessors_become_paths() {
+        assert_eq!(record_accessor("log"), "log");
+        assert_eq!(record_accessor("$log"), "log");
+        assert_eq!(
+            record_accessor("$kubernetes['labels']['app']"),
+            "kubernetes.labels.app"
+        );
+    }
 }

@@ -1,72 +1,22 @@
-//! Reads Fluent Bit's classic config format into [`FbConfig`]: `[SECTION]` headers followed by
-//! indented `Key Value` lines, `@INCLUDE` (globs, relative to the main file's directory),
-//! `@SET NAME=VALUE` variables, and the parsers files named by `[SERVICE] Parsers_File`
-//! (relative to the main file's directory).
+//! Reads Fluent Bit's classic config format into [`Section`]s: `[SECTION]` headers followed by
+//! indented `Key Value` lines, `@INCLUDE` (globs, relative to the main file's directory) and
+//! `@SET NAME=VALUE` variables. Parsers files are read by [`super::read`], with this reader for
+//! the classic ones.
 //!
-//! The reader only checks syntax; what each section means is decided in
-//! [`super::fluentbit_convert`]. `${NAME}` of an `@SET` variable is replaced here; any other
-//! `${NAME}` stays in the value and becomes a skiff environment variable.
+//! The reader only checks syntax; what each section means is decided by the converters.
+//! `${NAME}` of an `@SET` variable is replaced here; any other `${NAME}` stays in the value and
+//! becomes a skiff environment variable.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::ir::Place;
-use super::MigrateError;
+use super::section::{Prop, Section};
+use crate::migrate::error::MigrateError;
+use crate::migrate::files::{read_included, resolve};
+use crate::migrate::ir::Place;
 
 /// How deep `@INCLUDE` may nest (a file including itself is caught before).
 const MAX_INCLUDE_DEPTH: usize = 8;
-
-/// One `Key Value` line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prop {
-    /// The key as written (Fluent Bit compares keys without case).
-    pub key: String,
-    /// The value, with `@SET` variables replaced.
-    pub value: String,
-    /// A YAML value that is a list or a table (a `processors` block): kept for the message.
-    pub complex: bool,
-    pub place: Place,
-}
-
-/// One section: `[INPUT]`, `[FILTER]`, `[OUTPUT]`, `[SERVICE]`, `[PARSER]`...
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Section {
-    /// The section name in upper case (`INPUT`).
-    pub kind: String,
-    pub place: Place,
-    pub props: Vec<Prop>,
-    /// The section's text as written, for commenting it out when it has no equivalent.
-    pub raw: Vec<String>,
-}
-
-impl Section {
-    /// The first value of `key` (case-insensitive).
-    pub fn get(&self, key: &str) -> Option<&Prop> {
-        self.props.iter().find(|p| p.key.eq_ignore_ascii_case(key))
-    }
-
-    /// The plugin or parser name (`Name`), lower-cased for plugins.
-    pub fn name(&self) -> String {
-        self.get("name")
-            .map(|p| p.value.clone())
-            .unwrap_or_default()
-    }
-}
-
-/// A whole Fluent Bit configuration, from all its files.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FbConfig {
-    pub sections: Vec<Section>,
-    /// Parsers files that could not be read: where they are named, and the path tried.
-    pub unread: Vec<(Place, String)>,
-}
-
-impl FbConfig {
-    /// The sections of one kind, in order.
-    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Section> + 'a {
-        self.sections.iter().filter(move |s| s.kind == kind)
-    }
-}
 
 /// State shared while reading a file and what it includes.
 struct Reader {
@@ -76,95 +26,29 @@ struct Reader {
     sections: Vec<Section>,
 }
 
-/// Reads the classic config at `path` whose text is `text`, with its includes and parsers
-/// files.
-pub fn read(path: &Path, text: &str) -> Result<FbConfig, MigrateError> {
-    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+/// Reads the classic file at `path` whose text is `text`, with the files it includes (found
+/// relative to `base_dir`, the main config's directory).
+pub fn read(base_dir: &Path, path: &Path, text: &str) -> Result<Vec<Section>, MigrateError> {
     let mut r = Reader {
-        base_dir,
+        base_dir: base_dir.to_owned(),
         vars: Vec::new(),
         stack: vec![path.to_path_buf()],
         sections: Vec::new(),
     };
     r.read_text(Arc::new(path.to_path_buf()), text)?;
-    let mut cfg = FbConfig {
-        sections: r.sections,
-        unread: Vec::new(),
+    Ok(r.sections)
+}
+
+/// The upper-cased name of a `[NAME]` header (`header` is the text after the `[`).
+fn section_name(header: &str, line: &str) -> Result<String, String> {
+    let Some(name) = header.strip_suffix(']') else {
+        return Err(format!("section header `{line}` lacks its closing `]`"));
     };
-    read_parsers_files(&r.base_dir, &mut cfg)?;
-    Ok(cfg)
-}
-
-/// Reads the parsers files named by `[SERVICE] Parsers_File` into `cfg`. A file that cannot be
-/// read is recorded in `cfg.unread` (the config is often copied out of its container, and
-/// Fluent Bit's image ships its own parsers file); a file that is malformed is an error.
-pub fn read_parsers_files(base_dir: &Path, cfg: &mut FbConfig) -> Result<(), MigrateError> {
-    let props: Vec<Prop> = cfg
-        .sections
-        .iter()
-        .filter(|s| s.kind == "SERVICE")
-        .flat_map(|s| s.props.iter())
-        .filter(|p| p.key.eq_ignore_ascii_case("parsers_file"))
-        .cloned()
-        .collect();
-    for prop in props {
-        let file = resolve(base_dir, &prop.value);
-        let Ok(text) = std::fs::read_to_string(&file) else {
-            cfg.unread
-                .push((prop.place.clone(), file.display().to_string()));
-            continue;
-        };
-        let sections = if is_yaml_path(&file) {
-            super::fluentbit_yaml::read_parsers(&file, &text)?
-        } else {
-            let mut r = Reader {
-                base_dir: base_dir.to_owned(),
-                vars: Vec::new(),
-                stack: vec![file.clone()],
-                sections: Vec::new(),
-            };
-            r.read_text(Arc::new(file), &text)?;
-            r.sections
-        };
-        // A parsers file defines parsers; anything else in it (another Parsers_File) is ignored.
-        cfg.sections.extend(
-            sections
-                .into_iter()
-                .filter(|s| matches!(s.kind.as_str(), "PARSER" | "MULTILINE_PARSER")),
-        );
+    let name = name.trim();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!("invalid section name `{name}`"));
     }
-    Ok(())
-}
-
-/// The file a config names: `name` relative to `base_dir`, or, when that does not exist, the
-/// file of the same name in `base_dir` (a path inside the container, such as
-/// `/fluent-bit/etc/parsers.conf`, for a config copied out of its ConfigMap).
-pub fn resolve(base_dir: &Path, name: &str) -> PathBuf {
-    let direct = base_dir.join(name);
-    if direct.exists() {
-        return direct;
-    }
-    match Path::new(name).file_name() {
-        Some(f) if base_dir.join(f).exists() => base_dir.join(f),
-        _ => direct,
-    }
-}
-
-/// Whether a file name says YAML.
-pub fn is_yaml_path(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml")
-    )
-}
-
-/// Reads a file named by the config, as an error at `place` when it cannot be read.
-pub fn read_included(file: &Path, place: &Place) -> Result<String, MigrateError> {
-    std::fs::read_to_string(file).map_err(|e| MigrateError::Malformed {
-        file: (*place.file).clone(),
-        line: place.line,
-        message: format!("cannot read {}: {e}", file.display()),
-    })
+    Ok(name.to_ascii_uppercase())
 }
 
 impl Reader {
@@ -185,18 +69,9 @@ impl Reader {
                 continue;
             }
             if let Some(header) = line.strip_prefix('[') {
-                let Some(name) = header.strip_suffix(']') else {
-                    return Err(err(
-                        line_no,
-                        format!("section header `{line}` lacks its closing `]`"),
-                    ));
-                };
-                let name = name.trim();
-                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(err(line_no, format!("invalid section name `{name}`")));
-                }
+                let kind = section_name(header, line).map_err(|m| err(line_no, m))?;
                 self.sections.push(Section {
-                    kind: name.to_ascii_uppercase(),
+                    kind,
                     place,
                     props: Vec::new(),
                     raw: vec![raw_line.trim_end().to_owned()],
@@ -317,7 +192,17 @@ impl Reader {
 
 #[cfg(test)]
 mod tests {
+    use super::super::section::FbConfig;
     use super::*;
+
+    /// The sections of a main file (no parsers files), as a whole config.
+    fn read(path: &Path, text: &str) -> Result<FbConfig, MigrateError> {
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(FbConfig {
+            sections: super::read(&base_dir, path, text)?,
+            unread: Vec::new(),
+        })
+    }
 
     fn read_str(text: &str) -> Result<FbConfig, MigrateError> {
         read(Path::new("/nonexistent/fluent-bit.conf"), text)
@@ -360,43 +245,6 @@ mod tests {
                 other => panic!("{text:?}: {other:?}"),
             }
         }
-    }
-
-    #[test]
-    fn includes_and_parsers_files_are_read_relative_to_the_main_file() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("inputs.conf"),
-            "[INPUT]\n Name tail\n Path /x\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("parsers.conf"),
-            "[PARSER]\n Name j\n Format json\n",
-        )
-        .unwrap();
-        let main = dir.path().join("fluent-bit.conf");
-        let text = "[SERVICE]\n Parsers_File parsers.conf\n@INCLUDE inputs.conf\n";
-        let cfg = read(&main, text).unwrap();
-        let kinds: Vec<&str> = cfg.sections.iter().map(|s| s.kind.as_str()).collect();
-        assert_eq!(kinds, ["SERVICE", "INPUT", "PARSER"]);
-        assert_eq!(*cfg.sections[2].place.file, dir.path().join("parsers.conf"));
-    }
-
-    #[test]
-    fn a_parsers_file_named_by_its_container_path_is_found_beside_the_config() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("parsers.conf"),
-            "[PARSER]\n Name j\n Format json\n",
-        )
-        .unwrap();
-        let main = dir.path().join("fluent-bit.conf");
-        let text = "[SERVICE]\n Parsers_File /fluent-bit/etc/parsers.conf\n Parsers_File /etc/custom.conf\n";
-        let cfg = read(&main, text).unwrap();
-        assert_eq!(cfg.of_kind("PARSER").count(), 1);
-        assert_eq!(cfg.unread.len(), 1);
-        assert_eq!(cfg.unread[0].0.line, 3);
     }
 
     #[test]

@@ -1,8 +1,13 @@
 //! VRL text into tokens, and tokens into statements: a statement ends at a newline or `;`
 //! outside brackets, unless the line ends with an operator. Comments (`#`) are skipped.
-//! Unterminated strings and unbalanced brackets are the only errors.
+//! Unterminated strings and unbalanced brackets are the only errors ([`VrlError`]).
 
-use super::VrlError;
+/// Malformed VRL: the 0-based line within the program and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VrlError {
+    pub line: usize,
+    pub message: String,
+}
 
 /// A token with its line (0-based within the program) and byte range.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +48,6 @@ pub(super) fn tokenize(src: &str) -> Result<Vec<Token>, VrlError> {
     let mut out = Vec::new();
     let mut i = 0;
     let mut line = 0;
-    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'@';
     while i < b.len() {
         let c = b[i];
         let start = i;
@@ -64,11 +68,7 @@ pub(super) fn tokenize(src: &str) -> Result<Vec<Token>, VrlError> {
                 i += 1;
             }
             b' ' | b'\t' | b'\r' => i += 1,
-            b'#' => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
+            b'#' => i = src[i..].find('\n').map_or(b.len(), |n| i + n),
             b'"' => {
                 let (s, end, lines) = string(src, i + 1, line)?;
                 push(&mut out, Tok::Str(s), end);
@@ -76,21 +76,10 @@ pub(super) fn tokenize(src: &str) -> Result<Vec<Token>, VrlError> {
                 i = end;
             }
             b'r' | b's' | b't' if b.get(i + 1) == Some(&b'\'') => {
-                let Some(len) = src[i + 2..].find('\'') else {
-                    return Err(VrlError {
-                        line,
-                        message: "unterminated literal: expected a closing `'`".into(),
-                    });
-                };
-                let body = &src[i + 2..i + 2 + len];
-                let tok = if c == b'r' {
-                    Tok::Regex(body.to_owned())
-                } else {
-                    Tok::Str(body.to_owned())
-                };
-                push(&mut out, tok, i + 3 + len);
-                line += body.matches('\n').count();
-                i += 3 + len;
+                let (tok, end) = quoted(src, i, line)?;
+                push(&mut out, tok, end);
+                line += src[i..end].matches('\n').count();
+                i = end;
             }
             b'.' => {
                 let (segs, end) = path(src, i + 1, line)?;
@@ -98,48 +87,74 @@ pub(super) fn tokenize(src: &str) -> Result<Vec<Token>, VrlError> {
                 i = end;
             }
             b'0'..=b'9' => {
-                let mut end = i;
-                while end < b.len() && (b[end].is_ascii_digit() || b[end] == b'_') {
-                    end += 1;
-                }
-                let is_float =
-                    b.get(end) == Some(&b'.') && b.get(end + 1).is_some_and(u8::is_ascii_digit);
-                if is_float {
-                    end += 1;
-                    while end < b.len() && b[end].is_ascii_digit() {
-                        end += 1;
-                    }
-                }
-                let text = src[i..end].replace('_', "");
-                let tok = if is_float {
-                    text.parse().map(Tok::Float).unwrap_or(Tok::Other('0'))
-                } else {
-                    text.parse().map(Tok::Int).unwrap_or(Tok::Other('0'))
-                };
+                let (tok, end) = number(src, i);
                 push(&mut out, tok, end);
                 i = end;
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
-                let mut end = i;
-                while end < b.len() && ident(b[end]) {
-                    end += 1;
-                }
+                let end = src[i..]
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '@'))
+                    .map_or(src.len(), |n| i + n);
                 push(&mut out, Tok::Ident(src[i..end].to_owned()), end);
                 i = end;
             }
             _ => {
-                if let Some(sym) = SYMBOLS.iter().find(|s| src[i..].starts_with(**s)) {
-                    push(&mut out, Tok::Sym(sym), i + sym.len());
-                    i += sym.len();
-                } else {
-                    let ch = src[i..].chars().next().unwrap_or('?');
-                    push(&mut out, Tok::Other(ch), i + ch.len_utf8());
-                    i += ch.len_utf8();
-                }
+                let (tok, end) = symbol(src, i);
+                push(&mut out, tok, end);
+                i = end;
             }
         }
     }
     Ok(out)
+}
+
+/// A `r'...'` regex or `s'...'` / `t'...'` raw string starting at `i`, and its end.
+fn quoted(src: &str, i: usize, line: usize) -> Result<(Tok, usize), VrlError> {
+    let Some(len) = src[i + 2..].find('\'') else {
+        return Err(VrlError {
+            line,
+            message: "unterminated literal: expected a closing `'`".into(),
+        });
+    };
+    let body = &src[i + 2..i + 2 + len];
+    let tok = if src.as_bytes()[i] == b'r' {
+        Tok::Regex(body.to_owned())
+    } else {
+        Tok::Str(body.to_owned())
+    };
+    Ok((tok, i + 3 + len))
+}
+
+/// An integer or float (`_` separators allowed) starting at `i`, and its end.
+fn number(src: &str, i: usize) -> (Tok, usize) {
+    let b = src.as_bytes();
+    let mut end = i;
+    while end < b.len() && (b[end].is_ascii_digit() || b[end] == b'_') {
+        end += 1;
+    }
+    let is_float = b.get(end) == Some(&b'.') && b.get(end + 1).is_some_and(u8::is_ascii_digit);
+    if is_float {
+        end += 1;
+        while end < b.len() && b[end].is_ascii_digit() {
+            end += 1;
+        }
+    }
+    let text = src[i..end].replace('_', "");
+    let tok = if is_float {
+        text.parse().map(Tok::Float).unwrap_or(Tok::Other('0'))
+    } else {
+        text.parse().map(Tok::Int).unwrap_or(Tok::Other('0'))
+    };
+    (tok, end)
+}
+
+/// An operator or bracket starting at `i` (or any other character), and its end.
+fn symbol(src: &str, i: usize) -> (Tok, usize) {
+    if let Some(sym) = SYMBOLS.iter().find(|s| src[i..].starts_with(**s)) {
+        return (Tok::Sym(sym), i + sym.len());
+    }
+    let ch = src[i..].chars().next().unwrap_or('?');
+    (Tok::Other(ch), i + ch.len_utf8())
 }
 
 /// A `"..."` string from after its opening quote: the text, the end offset and how many

@@ -3,17 +3,18 @@
 //! one filter (`match = "all"`), each longer clause a filter of its own (`match = "any"`), in a
 //! row; a negated test becomes a condition with `not = true`.
 
-use super::ir::{Ctx, Severity, Spec, Val};
-use super::translate::vector_env;
-use super::tree::Kind;
-use super::vector::{field_path, lit_val, text, Keys};
-use super::vrl::{self, Atom, Cond};
+use crate::migrate::ir::{Ctx, Severity, Spec, Val};
+use crate::migrate::translate::vector_env;
+use crate::migrate::tree::Kind;
+use crate::migrate::vector::keys::Keys;
+use crate::migrate::vector::values::{field_path, lit_val, text};
+use crate::migrate::vector::vrl::{self, Atom, Cond};
 
 /// Most clauses a condition may expand to in conjunctive normal form.
 const MAX_CLAUSES: usize = 16;
 
 /// Conjunctive normal form: a list of clauses (OR of literals), all of which must hold.
-fn cnf(c: &Cond, neg: bool) -> Option<Vec<Vec<(Atom, bool)>>> {
+fn cnf(c: &Cond, neg: bool) -> Option<Vec<Clause>> {
     let out = match (c, neg) {
         (Cond::Atom(a), _) => vec![vec![(a.clone(), neg)]],
         (Cond::Not(x), _) => cnf(x, !neg)?,
@@ -80,50 +81,57 @@ pub fn filter(ctx: &mut Ctx, keys: &mut Keys) -> Result<Vec<Spec>, Vec<String>> 
         _ => String::new(),
     };
     let clauses = vrl::condition(&src).ok().and_then(|c| cnf(&c, false));
-    let convert = |clauses: Vec<Vec<(Atom, bool)>>| -> Option<Vec<Spec>> {
-        let (single, multi): (Vec<_>, Vec<_>) = clauses.into_iter().partition(|c| c.len() == 1);
-        let mut specs = Vec::new();
-        if !single.is_empty() {
-            let conds = single
-                .iter()
-                .map(|c| condition_val(&c[0].0, c[0].1))
-                .collect::<Option<Vec<_>>>()?;
-            let mut s = Spec::new("filter", "filter");
-            s.set("conditions", Val::List(conds));
-            specs.push(s);
-        }
-        for clause in multi {
-            let conds = clause
-                .iter()
-                .map(|(a, n)| condition_val(a, *n))
-                .collect::<Option<Vec<_>>>()?;
-            let mut s = Spec::new("filter", "filter");
-            s.set("match", Val::text("any"));
-            s.set("conditions", Val::List(conds));
-            specs.push(s);
-        }
-        Some(specs)
-    };
-    match clauses.and_then(convert) {
+    match clauses.and_then(filters) {
         Some(specs) => Ok(specs),
-        None => {
-            let why = match vrl::condition(&src) {
-                Err(e) => format!("{e}; events go on without this filter"),
-                Ok(_) => {
-                    "is too complex to express as skiff filters; events go on without this filter"
-                        .into()
-                }
-            };
-            let mut lines = vec![ctx.note(
-                Severity::Warning,
-                &keys.place(line),
-                &format!("condition {}", src.trim()),
-                &why,
-            )];
-            lines.extend(src.lines().map(|l| format!("  {l}")));
-            Err(lines)
-        }
+        None => Err(left_out(ctx, keys, &src, line)),
     }
+}
+
+/// A clause: tests (each possibly negated), of which at least one must hold.
+type Clause = Vec<(Atom, bool)>;
+
+/// The clauses as skiff filters: the single tests together, then one filter per longer clause.
+fn filters(clauses: Vec<Clause>) -> Option<Vec<Spec>> {
+    let (single, multi): (Vec<_>, Vec<_>) = clauses.into_iter().partition(|c| c.len() == 1);
+    let mut specs = Vec::new();
+    if !single.is_empty() {
+        let conds = single
+            .iter()
+            .map(|c| condition_val(&c[0].0, c[0].1))
+            .collect::<Option<Vec<_>>>()?;
+        let mut s = Spec::new("filter", "filter");
+        s.set("conditions", Val::List(conds));
+        specs.push(s);
+    }
+    for clause in multi {
+        let conds = clause
+            .iter()
+            .map(|(a, n)| condition_val(a, *n))
+            .collect::<Option<Vec<_>>>()?;
+        let mut s = Spec::new("filter", "filter");
+        s.set("match", Val::text("any"));
+        s.set("conditions", Val::List(conds));
+        specs.push(s);
+    }
+    Some(specs)
+}
+
+/// The comment lines for a condition that cannot be converted: why, then the condition.
+fn left_out(ctx: &mut Ctx, keys: &Keys, src: &str, line: usize) -> Vec<String> {
+    let why = match vrl::condition(src) {
+        Err(e) => format!("{e}; events go on without this filter"),
+        Ok(_) => {
+            "is too complex to express as skiff filters; events go on without this filter".into()
+        }
+    };
+    let mut lines = vec![ctx.note(
+        Severity::Warning,
+        &keys.place(line),
+        &format!("condition {}", src.trim()),
+        &why,
+    )];
+    lines.extend(src.lines().map(|l| format!("  {l}")));
+    lines
 }
 
 #[cfg(test)]

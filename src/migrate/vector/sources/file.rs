@@ -1,57 +1,64 @@
-//! Vector sources: the `file` source becomes skiff's `file` source (its `multiline` option a
-//! `multiline` transform right after it); other sources are left out with a warning.
+//! Vector's `file` source as skiff's `file` source, its `multiline` option as a `multiline`
+//! transform right after it.
 
-use super::ir::{Component, Ctx, Item, Severity, Val};
-use super::translate::{check_glob, check_regex};
-use super::tree::{Kind, Node};
-use super::vector::{report_rest, secs, text, texts, Graph, Keys, COMMON_NOTES};
+use crate::migrate::ir::{Component, Ctx, Item, Severity, Val};
+use crate::migrate::translate::{check_glob, check_regex};
+use crate::migrate::tree::Kind;
+use crate::migrate::vector::keys::{report_rest, Keys, COMMON_NOTES};
+use crate::migrate::vector::values::{secs, text, texts};
 
-/// Converts source `name`, recording what carries its output in `g.heads`.
-pub fn source(ctx: &mut Ctx, g: &mut Graph, name: &str, node: &Node, line: usize) {
-    let mut keys = Keys::new(node, g.file.clone(), line);
-    let kind = keys
-        .take("type")
-        .and_then(|(n, _)| text(n))
-        .unwrap_or_default();
-    let place = keys.place(line);
-    let own = g
-        .names
-        .get(name)
-        .cloned()
-        .unwrap_or_else(|| name.to_owned());
-    if kind != "file" {
-        let why = if kind == "kubernetes_logs" {
-            "skiff reads files in a shared volume: use a file source on the pod's log files with parse_cri and the kubernetes transform; left out"
-        } else {
-            "skiff reads files only; left out"
-        };
-        let c = ctx.note(
-            Severity::Warning,
-            &place,
-            &format!("[sources.{name}] type = \"{kind}\""),
-            why,
-        );
-        g.pending.entry(name.to_owned()).or_default().push(c);
-        g.heads.insert(name.to_owned(), Vec::new());
-        return;
-    }
+/// Durations in seconds or milliseconds (`true`) and the source keys they set.
+const DURATIONS: &[(&str, &str, bool)] = &[
+    ("glob_minimum_cooldown_ms", "glob_interval", true),
+    ("rotate_wait_secs", "rotate_wait", false),
+];
+
+/// Byte counts and the source keys they set.
+const SIZES: &[(&str, &str)] = &[
+    ("max_line_bytes", "max_line_bytes"),
+    ("max_read_bytes", "read_buffer"),
+];
+
+/// Options skiff needs no setting for, with the reason.
+const NOTES: &[(&str, &str)] = &[
+    (
+        "fingerprint",
+        "skiff identifies a file by a hash of its first fingerprint_bytes plus device and inode",
+    ),
+    ("data_dir", "skiff keeps checkpoints in the global data_dir"),
+    (
+        "ignore_not_found",
+        "skiff waits for files that do not exist yet",
+    ),
+    (
+        "internal_metrics",
+        "skiff's metrics are always on at /metrics",
+    ),
+    ("oldest_first", "skiff reads all matched files side by side"),
+    ("buffer", COMMON_NOTES[0].1),
+    ("acknowledgements", COMMON_NOTES[1].1),
+];
+
+/// `multiline.mode`s that map, with skiff's mode and the key its pattern goes to.
+const MODES: &[(&str, &str, &str)] = &[
+    ("halt_before", "start", "start_pattern"),
+    ("continue_through", "continuation", "continuation_pattern"),
+];
+
+/// Converts file source `name` (skiff name `own`); returns the component carrying its events:
+/// the source, or the multiline transform after it.
+pub fn file(ctx: &mut Ctx, keys: &mut Keys, name: &str, own: String) -> Vec<String> {
+    let place = keys.place(keys.line);
     let mut c = Component::new(own.clone(), "file", Vec::new());
     c.leading.push(format!(
         "From [sources.{name}] file ({}).",
         ctx.place_text(&place)
     ));
     let mut items = Vec::new();
-    file_options(ctx, &mut keys, &mut items);
-    let multiline = multiline(ctx, &mut keys, &mut items);
-    report_rest(ctx, &mut keys, &mut items, &[
-        ("fingerprint", "skiff identifies a file by a hash of its first fingerprint_bytes plus device and inode"),
-        ("data_dir", "skiff keeps checkpoints in the global data_dir"),
-        ("ignore_not_found", "skiff waits for files that do not exist yet"),
-        ("internal_metrics", "skiff's metrics are always on at /metrics"),
-        ("oldest_first", "skiff reads all matched files side by side"),
-        ("buffer", COMMON_NOTES[0].1),
-        ("acknowledgements", COMMON_NOTES[1].1),
-    ]);
+    globs(ctx, keys, &mut items);
+    options(ctx, keys, &mut items);
+    let multiline = multiline(ctx, keys, &mut items);
+    report_rest(ctx, keys, &mut items, NOTES);
     let note = ctx.note(
         Severity::Note,
         &place,
@@ -67,15 +74,14 @@ pub fn source(ctx: &mut Ctx, g: &mut Graph, name: &str, node: &Node, line: usize
             m.inputs = vec![own];
             m.name = mname.clone();
             ctx.doc.transforms.push(m);
-            g.heads.insert(name.to_owned(), vec![mname]);
+            vec![mname]
         }
-        None => {
-            g.heads.insert(name.to_owned(), vec![own]);
-        }
+        None => vec![own],
     }
 }
 
-fn file_options(ctx: &mut Ctx, keys: &mut Keys, items: &mut Vec<Item>) {
+/// `include` and `exclude`; a glob skiff cannot read is left out with a warning.
+fn globs(ctx: &mut Ctx, keys: &mut Keys, items: &mut Vec<Item>) {
     for key in ["include", "exclude"] {
         let Some((n, line)) = keys.take(key) else {
             continue;
@@ -99,6 +105,10 @@ fn file_options(ctx: &mut Ctx, keys: &mut Keys, items: &mut Vec<Item>) {
             items.push(Item::Key(key.into(), Val::List(ok)));
         }
     }
+}
+
+/// Where to start, the [`DURATIONS`] and [`SIZES`], `file_key` and `line_delimiter`.
+fn options(ctx: &mut Ctx, keys: &mut Keys, items: &mut Vec<Item>) {
     if let Some((n, _)) = keys.take("read_from") {
         if let Some(s) = text(n) {
             items.push(Item::Key("read_from".into(), Val::interp(s)));
@@ -112,21 +122,15 @@ fn file_options(ctx: &mut Ctx, keys: &mut Keys, items: &mut Vec<Item>) {
             ));
         }
     }
-    for (key, to, ms) in [
-        ("glob_minimum_cooldown_ms", "glob_interval", true),
-        ("rotate_wait_secs", "rotate_wait", false),
-    ] {
-        if let Some(v) = keys.take(key).and_then(|(n, _)| secs(n, ms)) {
-            items.push(Item::Key(to.into(), v));
+    for (key, to, ms) in DURATIONS {
+        if let Some(v) = keys.take(key).and_then(|(n, _)| secs(n, *ms)) {
+            items.push(Item::Key((*to).into(), v));
         }
     }
-    for (key, to) in [
-        ("max_line_bytes", "max_line_bytes"),
-        ("max_read_bytes", "read_buffer"),
-    ] {
+    for (key, to) in SIZES {
         if let Some((n, _)) = keys.take(key) {
             if let Kind::Int(i) = n.kind {
-                items.push(Item::Key(to.into(), Val::Int(i)));
+                items.push(Item::Key((*to).into(), Val::Int(i)));
             }
         }
     }
@@ -193,21 +197,15 @@ fn multiline(ctx: &mut Ctx, keys: &mut Keys, items: &mut Vec<Item>) -> Option<Co
         }
         other => other.map(|(_, c)| c),
     };
-    match (get("mode").as_deref(), condition) {
-        (Some("halt_before"), Some(c)) => {
-            m.set("mode", Val::text("start"));
-            m.set("start_pattern", Val::interp(c));
-        }
-        (Some("continue_through"), Some(c)) => {
-            m.set("mode", Val::text("continuation"));
-            m.set("continuation_pattern", Val::interp(c));
-        }
-        _ => {
-            let c = ctx.note(Severity::Warning, &keys.place(line), "multiline", "only the halt_before and continue_through modes map onto skiff's multiline transform; left out");
-            items.push(Item::Comment(c));
-            return None;
-        }
-    }
+    let mode = get("mode");
+    let mapped = MODES.iter().find(|(v, _, _)| Some(*v) == mode.as_deref());
+    let (Some((_, mode, key)), Some(c)) = (mapped, condition) else {
+        let c = ctx.note(Severity::Warning, &keys.place(line), "multiline", "only the halt_before and continue_through modes map onto skiff's multiline transform; left out");
+        items.push(Item::Comment(c));
+        return None;
+    };
+    m.set("mode", Val::text(mode));
+    m.set(key, Val::interp(c));
     if let Some(t) = timeout {
         m.set("timeout", t);
     }

@@ -1,4 +1,4 @@
-//! Reads Fluent Bit's YAML config format into the same [`FbConfig`] as the classic format, so
+//! Reads Fluent Bit's YAML config format into the same [`Section`]s as the classic format, so
 //! one converter serves both: `service`, `pipeline.inputs / filters / outputs`, `parsers`,
 //! `multiline_parsers`, `env` (variables, like `@SET`) and `includes`.
 //!
@@ -9,10 +9,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::fluentbit::{read_included, read_parsers_files, resolve, FbConfig, Prop, Section};
-use super::ir::Place;
-use super::tree::{self, Entry, Kind, Node};
-use super::MigrateError;
+use super::section::{Prop, Section};
+use crate::migrate::error::MigrateError;
+use crate::migrate::files::{read_included, resolve};
+use crate::migrate::ir::Place;
+use crate::migrate::tree::{self, Entry, Kind, Node};
 
 /// How deep `includes` may nest.
 const MAX_INCLUDE_DEPTH: usize = 8;
@@ -23,18 +24,12 @@ struct YamlReader<'a> {
     vars: Vec<(String, String)>,
 }
 
-/// Reads the YAML config at `path` whose text is `text`, with its includes and parsers files.
-pub fn read(path: &Path, text: &str) -> Result<FbConfig, MigrateError> {
+/// Reads the YAML config at `path` whose text is `text`, with the files it includes.
+pub fn read(path: &Path, text: &str) -> Result<Vec<Section>, MigrateError> {
     let mut sections = Vec::new();
     let mut vars = Vec::new();
     read_into(path, text, &mut sections, &mut vars, 0)?;
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut cfg = FbConfig {
-        sections,
-        unread: Vec::new(),
-    };
-    read_parsers_files(&base, &mut cfg)?;
-    Ok(cfg)
+    Ok(sections)
 }
 
 /// Reads a YAML parsers file: its `parsers` and `multiline_parsers`.
@@ -320,7 +315,16 @@ fn last_line(node: &Node) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::super::section::FbConfig;
     use super::*;
+
+    /// The sections of a main file (no parsers files), as a whole config.
+    fn read(path: &Path, text: &str) -> Result<FbConfig, MigrateError> {
+        Ok(FbConfig {
+            sections: super::read(path, text)?,
+            unread: Vec::new(),
+        })
+    }
 
     #[test]
     fn both_plugin_forms_become_sections() {

@@ -2,7 +2,8 @@
 //! read into a [`Cond`] tree for the converter to put in conjunctive normal form.
 
 use super::lex::{tokenize, Tok};
-use super::{call, field_arg, is_sym, literal, Lit};
+use super::syntax::{call, field_arg, is_sym, literal, Lit};
+use crate::migrate::translate::check_regex;
 
 /// A filter condition.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,7 +115,7 @@ fn atom(t: &[&Tok], pos: &mut usize) -> Result<Cond, String> {
                 .map(|p| Cond::Atom(Atom::Exists(p)))
                 .ok_or_else(|| "exists() needs a field".into()),
             ("match", [a, b]) => match (field_arg(a), b.as_slice()) {
-                (Some(p), [Tok::Regex(re)]) => match crate::migrate::translate::check_regex(re) {
+                (Some(p), [Tok::Regex(re)]) => match check_regex(re) {
                     Ok(()) => Ok(Cond::Atom(Atom::Matches(p, re.clone()))),
                     Err(why) => Err(format!("the regex r'{re}' {why}")),
                 },

@@ -1,0 +1,69 @@
+//! Turns a Fluent Bit config ([`FbConfig`], from either format) into skiff components:
+//! `[SERVICE]` first, then the inputs, then the routing of filters and outputs, then notes on
+//! what nothing converts (sections skiff has no use for).
+
+use super::inputs::convert_input;
+use super::section::{FbConfig, Section};
+use super::service::{convert_service, Service};
+use super::wiring::{wire, Sections};
+use crate::migrate::ir::{Ctx, Item, Severity};
+
+/// The sections converted somewhere; any other kind is left out with a warning.
+const CONVERTED: &[&str] = &["SERVICE", "INPUT", "FILTER", "OUTPUT", "PARSER"];
+
+/// Converts the whole config into `ctx`.
+pub fn convert(cfg: &FbConfig, ctx: &mut Ctx) {
+    let mut service = Service::default();
+    for s in cfg.of_kind("SERVICE") {
+        convert_service(s, ctx, &mut service);
+    }
+    for (place, file) in &cfg.unread {
+        let line = ctx.note(
+            Severity::Warning,
+            place,
+            "Parsers_File",
+            &format!("cannot read {file}: the parsers it defines are unknown (put it next to the config)"),
+        );
+        ctx.doc.globals.push(Item::Comment(line));
+    }
+    let parsers: Vec<&Section> = cfg.of_kind("PARSER").collect();
+    let mut inputs = Vec::new();
+    for (idx, s) in cfg.of_kind("INPUT").enumerate() {
+        if let Some(input) = convert_input(s, idx, &parsers, ctx) {
+            inputs.push(input);
+        }
+    }
+    let filters: Vec<&Section> = cfg.of_kind("FILTER").collect();
+    let outputs: Vec<&Section> = cfg.of_kind("OUTPUT").collect();
+    let sections = Sections {
+        filters: &filters,
+        outputs: &outputs,
+        parsers: &parsers,
+    };
+    wire(ctx, &inputs, &sections, &service);
+    if let Some((_, place)) = &service.flush {
+        if !ctx.doc.sinks.iter().any(|s| s.kind == "elasticsearch") {
+            let line = ctx.note(
+                Severity::Note,
+                place,
+                "Flush",
+                "skiff's console sink writes each batch as it arrives",
+            );
+            ctx.doc.globals.push(Item::Comment(line));
+        }
+    }
+    for s in &cfg.sections {
+        if !CONVERTED.contains(&s.kind.as_str()) {
+            let line = ctx.note(
+                Severity::Warning,
+                &s.place,
+                &format!("[{}]", s.kind),
+                "has no skiff equivalent; left out",
+            );
+            ctx.doc.footer.push(line);
+            ctx.doc
+                .footer
+                .extend(s.raw.iter().map(|l| format!("  {l}")));
+        }
+    }
+}
