@@ -13,6 +13,9 @@
 //! - `wait`: polling with a timeout, never a fixed sleep as an assertion.
 //! - `es_server`: the in-process Elasticsearch-compatible server (also the example's);
 //!   `es`: what skiff's tests read from it.
+//! - `inproc`: skiff's pipeline run inside the test process, with a collecting sink.
+//! - `torture`: the torture suite's modes (`SKIFF_TORTURE=long`) and seeds
+//!   (`SKIFF_TORTURE_SEED`).
 //! - `migrate`: the `skiff migrate` fixtures and their environment.
 #![allow(dead_code)]
 
@@ -20,8 +23,10 @@ pub mod api;
 pub mod compare;
 pub mod es;
 pub mod es_server;
+pub mod inproc;
 pub mod migrate;
 pub mod skiff;
+pub mod torture;
 pub mod wait;
 pub mod workspace;
 pub mod writers;
