@@ -10,7 +10,7 @@
 //! ```
 
 #[allow(dead_code)]
-#[path = "../tests/support/es_server.rs"]
+#[path = "../tests/support/es_server/mod.rs"]
 mod es_server;
 
 use std::io::Write;

@@ -1,16 +1,19 @@
 //! The API over real HTTP: probes through start, steady state and drain; `/metrics` parsed by a
 //! Prometheus text parser; a port already taken is a clear startup error.
 
-mod ops_support;
+mod support;
 
 use std::time::Duration;
 
-use ops_support::{append_lines, write_config, Skiff, Stdout, LINE_LEN};
+use support::skiff::Skiff;
+use support::wait::wait_until;
+use support::workspace::Workspace;
+use support::writers::{append, numbered, numbered_len};
 
-fn config(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
-    let text = format!(
+fn config(ws: &Workspace, extra: &str) -> std::path::PathBuf {
+    ws.config(&format!(
         r#"
-data_dir = "{dir}/data"
+data_dir = "{{dir}}/data"
 shutdown_timeout = "5s"
 {extra}
 
@@ -19,32 +22,28 @@ address = "127.0.0.1:0"
 
 [sources.app]
 type = "file"
-include = ["{dir}/logs/*.log"]
+include = ["{{dir}}/logs/*.log"]
 
 [sinks.out]
 type = "console"
 inputs = ["app"]
 encoding = "text"
-"#,
-        dir = dir.display()
-    );
-    std::fs::create_dir_all(dir.join("logs")).unwrap();
-    write_config(&dir.join("skiff.toml"), &text)
+"#
+    ))
 }
 
 #[test]
 fn probes_and_metrics_follow_the_pipeline() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), "");
-    let log = dir.path().join("logs/app.log");
+    let ws = Workspace::new();
+    let cfg = config(&ws, "");
+    let log = ws.log("app.log");
     let file = log.to_str().unwrap();
-    append_lines(&log, 0, 1000);
-    let mut skiff = Skiff::start(&cfg, &[], Stdout::Collect);
+    append(&log, &numbered("line", 0..1000));
+    let mut skiff = Skiff::start(&cfg, &[]);
 
-    ops_support::wait_until(Duration::from_secs(10), || {
+    assert!(wait_until(Duration::from_secs(10), || {
         skiff.get("/ready").status == 200
-    })
-    .unwrap();
+    }));
     let health = skiff.get("/health");
     assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
     skiff.wait_for_lines(1000, Duration::from_secs(10));
@@ -71,7 +70,7 @@ fn probes_and_metrics_follow_the_pipeline() {
     );
     assert_eq!(
         get("skiff_source_read_bytes_total", "app"),
-        Some((1000 * LINE_LEN) as f64)
+        Some((1000 * numbered_len("line")) as f64)
     );
     assert_eq!(get("skiff_files_watched", "app"), Some(1.0));
     assert_eq!(get("skiff_source_unacked_events", "app"), Some(0.0));
@@ -104,7 +103,7 @@ fn probes_and_metrics_follow_the_pipeline() {
     assert!(res.body.ends_with("# EOF\n"), "OpenMetrics ends with # EOF");
 
     // Steady state: more lines, the same story.
-    append_lines(&log, 1000, 500);
+    append(&log, &numbered("line", 1000..1500));
     skiff.wait_for_lines(1500, Duration::from_secs(10));
     skiff.wait_for_metric(
         "skiff_component_sent_events_total",
@@ -119,26 +118,24 @@ fn probes_and_metrics_follow_the_pipeline() {
     assert_eq!(skiff.get("/ready").status, 200);
     assert_eq!(skiff.get("/nope").status, 404);
 
-    skiff.signal("TERM");
-    let status = skiff.wait_exit(Duration::from_secs(10));
-    assert_eq!(status.code(), Some(0), "{}", skiff.log());
-    assert_eq!(skiff.lines(), ops_support::expected(0, 1500));
+    let exit = skiff.terminate(Duration::from_secs(10));
+    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert_eq!(exit.lines, numbered("line", 0..1500));
 }
 
 #[test]
 fn a_taken_port_is_a_startup_error() {
-    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::new();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let cfg = config(dir.path(), "");
+    let cfg = config(&ws, "");
     let text = std::fs::read_to_string(&cfg)
         .unwrap()
         .replace("127.0.0.1:0", &addr);
     std::fs::write(&cfg, text).unwrap();
-    let mut skiff = Skiff::start(&cfg, &[], Stdout::Collect);
-    let status = skiff.wait_exit(Duration::from_secs(10));
-    assert_eq!(status.code(), Some(1));
-    let log = skiff.log();
+    let exit = Skiff::start(&cfg, &[]).wait_exit(Duration::from_secs(10));
+    assert_eq!(exit.code, 1);
+    let log = exit.stderr;
     assert!(
         log.contains(&format!(
             "cannot listen on {addr} for the API ([api] address)"
@@ -153,17 +150,17 @@ fn a_taken_port_is_a_startup_error() {
 
 #[test]
 fn disabled_api_serves_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), "");
+    let ws = Workspace::new();
+    let cfg = config(&ws, "");
     let text = std::fs::read_to_string(&cfg)
         .unwrap()
         .replace("address = \"127.0.0.1:0\"", "enabled = false");
     std::fs::write(&cfg, text).unwrap();
-    append_lines(&dir.path().join("logs/app.log"), 0, 3);
-    let mut skiff = Skiff::start(&cfg, &["--once"], Stdout::Collect);
-    assert_eq!(skiff.wait_exit(Duration::from_secs(10)).code(), Some(0));
-    let log = skiff.log();
+    append(&ws.log("app.log"), &numbered("line", 0..3));
+    let exit = Skiff::start(&cfg, &["--once"]).wait_exit(Duration::from_secs(10));
+    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    let log = exit.stderr;
     assert!(log.contains("API disabled"), "{log}");
     assert!(!log.contains("API listening."), "{log}");
-    assert_eq!(skiff.lines(), ops_support::expected(0, 3));
+    assert_eq!(exit.lines, numbered("line", 0..3));
 }

@@ -1,77 +1,31 @@
 //! Backpressure: with a sink that stops taking batches, the source stops reading and the number
 //! of events in flight stays bounded, however much the file holds.
 
-use std::path::Path;
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
-use skiff::components::{self as config, Component};
-use skiff::event::Batch;
 use skiff::metrics::{component, metrics};
-use skiff::sinks::{SinkConfig, SinkContext, SinkError, SinkFuture};
-use skiff::topology::{self, RunOptions, CHANNEL_BATCHES};
-use tokio::sync::mpsc;
-
-/// A sink that never takes a batch until the drain deadline aborts it.
-#[derive(Debug)]
-struct StuckSink;
-
-impl SinkConfig for StuckSink {
-    fn kind(&self) -> &'static str {
-        "stuck"
-    }
-    fn build(
-        &self,
-        ctx: SinkContext,
-        input: mpsc::Receiver<Batch>,
-    ) -> Result<SinkFuture, SinkError> {
-        Ok(Box::pin(async move {
-            ctx.abort.cancelled().await;
-            drop(input);
-            Ok(())
-        }))
-    }
-}
+use skiff::topology::{TopologyError, CHANNEL_BATCHES};
+use support::inproc::InProc;
+use support::wait::wait_until_settled;
+use support::workspace::Workspace;
 
 #[test]
 fn a_stuck_sink_bounds_events_in_flight() {
-    let dir = tempfile::tempdir().unwrap();
-    let logs = dir.path().join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
+    let ws = Workspace::new();
     // 200,000 lines of 100 bytes: 20 MB waiting in the file.
     let mut data = Vec::with_capacity(20 << 20);
     for i in 0..200_000 {
         data.extend_from_slice(format!("{i:099}\n").as_bytes());
     }
-    std::fs::write(logs.join("big.log"), &data).unwrap();
+    ws.write("logs/big.log", &data);
     let text = format!(
-        "data_dir = \"{d}/data\"\nshutdown_timeout = \"1s\"\n[api]\nenabled = false\n[sources.bp_src]\ntype = \"file\"\ninclude = [\"{d}/logs/*.log\"]\nread_buffer = \"64KiB\"\n[sinks.stuck]\ntype = \"blackhole\"\ninputs = [\"bp_src\"]\n",
-        d = dir.path().display()
+        "data_dir = \"{d}/data\"\nshutdown_timeout = \"1s\"\n[api]\nenabled = false\n[sources.bp_src]\ntype = \"file\"\ninclude = [\"{d}/logs/*.log\"]\nread_buffer = \"64KiB\"\n",
+        d = ws.dir().display()
     );
-    // The file's `stuck` sink stands in for the one built here, which no config can name.
-    let mut config = config::load_str(Path::new("bp.toml"), &text, |_| None).unwrap();
-    config.sinks = vec![Component {
-        name: "stuck".into(),
-        kind: "stuck",
-        inputs: vec!["bp_src".into()],
-        config: Box::new(StuckSink),
-    }];
-
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let status = Arc::new(topology::Status::default());
-    let opts = RunOptions {
-        once: false,
-        status,
-        resumed: false,
-    };
-    let handle = rt.spawn(topology::run(config, opts, async {
-        let _ = stop_rx.await;
-    }));
+    // A sink that takes no batch: held until the drain deadline aborts it.
+    let run = InProc::start_held(&text);
 
     let gauge = || {
         metrics()
@@ -80,15 +34,7 @@ fn a_stuck_sink_bounds_events_in_flight() {
             .get()
     };
     // Wait until the source is blocked: the gauge stops moving.
-    let mut last = -1;
-    for _ in 0..50 {
-        std::thread::sleep(Duration::from_millis(100));
-        let now = gauge();
-        if now == last && now > 0 {
-            break;
-        }
-        last = now;
-    }
+    wait_until_settled(Duration::from_secs(5), Duration::from_millis(100), gauge);
     let in_flight = gauge();
     // One batch per 64 KiB read (~650 lines): the channel's batches, plus one being sent.
     let per_batch = (64 * 1024) / 100 + 1;
@@ -104,17 +50,14 @@ fn a_stuck_sink_bounds_events_in_flight() {
         .get();
     assert!(read < 2 << 20, "the source kept reading: {read} bytes");
 
-    stop_tx.send(()).unwrap();
-    let result = rt.block_on(handle).unwrap();
+    let (result, delivered) = run.stop();
     assert!(
-        matches!(result, Err(topology::TopologyError::DrainTimeout(_))),
+        matches!(result, Err(TopologyError::DrainTimeout(_))),
         "{result:?}"
     );
+    assert!(delivered.is_empty(), "{} lines delivered", delivered.len());
     // Nothing was delivered, so nothing may be checkpointed past 0.
-    if let Ok(cp) = std::fs::read_to_string(dir.path().join("data/checkpoints/bp_src.json")) {
-        let cp: serde_json::Value = serde_json::from_str(&cp).unwrap();
-        for f in cp["files"].as_array().unwrap() {
-            assert_eq!(f["offset"], 0, "{cp}");
-        }
+    for (path, offset) in ws.checkpoints("bp_src") {
+        assert_eq!(offset, 0, "{path}");
     }
 }

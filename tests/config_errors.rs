@@ -1,41 +1,25 @@
 //! Config errors through the binary: each message names the file, line, column and TOML path.
 
-mod common;
+mod support;
 
-use std::process::Command;
+use support::skiff::{command, output, Output};
+use support::workspace::Workspace;
 
-use common::*;
-
-fn validate(body: &str) -> (i32, String, String) {
-    let env = Env::new();
-    let config = env.config(body);
-    let out = Command::new(bin())
-        .args(["validate", "--config"])
-        .arg(&config)
-        .env_remove("SKIFF_UNSET_VAR")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+fn validate(body: &str) -> Output {
+    let ws = Workspace::new();
+    let mut cmd = command();
+    cmd.args(["validate", "--config"])
+        .arg(ws.config(body))
+        .env_remove("SKIFF_UNSET_VAR");
+    output(cmd)
 }
 
-/// `skiff run --once` on `body`: exit code, stdout, stderr.
-fn run_config(body: &str) -> (i32, String, String) {
-    let env = Env::new();
-    let config = env.config(body);
-    let out = Command::new(bin())
-        .args(["run", "--once", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+/// `skiff run --once` on `body`.
+fn run_config(body: &str) -> Output {
+    let ws = Workspace::new();
+    let mut cmd = command();
+    cmd.args(["run", "--once", "--config"]).arg(ws.config(body));
+    output(cmd)
 }
 
 const BASE: &str = r#"data_dir = "/tmp/x"
@@ -45,8 +29,9 @@ include = ["/var/log/app/*.log"]
 "#;
 
 fn assert_error(body: &str, place: &str, words: &[&str]) {
-    let (code, _, err) = validate(body);
-    assert_eq!(code, 1, "{err}");
+    let out = validate(body);
+    let err = &out.stderr;
+    assert_eq!(out.code, 1, "{err}");
     assert!(err.contains(place), "expected {place:?} in:\n{err}");
     for w in words {
         assert!(err.contains(w), "expected {w:?} in:\n{err}");
@@ -55,13 +40,14 @@ fn assert_error(body: &str, place: &str, words: &[&str]) {
 
 #[test]
 fn valid_config_prints_a_summary() {
-    let (code, out, err) = validate(&format!(
+    let out = validate(&format!(
         "{BASE}[sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\n"
     ));
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let summary = &out.stdout;
     assert!(
-        out.contains("1 source(s) [app: file]") && out.contains("1 sink(s) [out: console]"),
-        "{out}"
+        summary.contains("1 source(s) [app: file]") && summary.contains("1 sink(s) [out: console]"),
+        "{summary}"
     );
 }
 
@@ -112,8 +98,6 @@ fn unknown_input_is_named() {
 
 #[test]
 fn cycle_is_reported() {
-    let env = Env::new();
-    let _ = env;
     // Transforms are needed for a cycle; none is registered yet in this test's eyes, so use
     // sinks reading sinks, which is reported as its own error, and a self-loop.
     assert_error(
@@ -148,13 +132,14 @@ fn toml_syntax_error_has_position() {
 
 #[test]
 fn missing_file_is_clear() {
-    let out = Command::new(bin())
-        .args(["validate", "--config", "/nonexistent/skiff.toml"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("cannot read config file /nonexistent/skiff.toml"));
+    let out = support::skiff::validate(std::path::Path::new("/nonexistent/skiff.toml"));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("cannot read config file /nonexistent/skiff.toml"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -172,17 +157,18 @@ fn a_source_that_reaches_no_sink_cannot_start() {
         &["reach no sink"],
     );
     assert_error(BASE, "sources.app", &["reach no sink"]);
-    let (code, _, err) = run_config(&format!(
+    let out = run_config(&format!(
         "{BASE}[transforms.p]\ntype = \"parse_json\"\ninputs = [\"app\"]\n"
     ));
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("reach no sink"), "{err}");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("reach no sink"), "{}", out.stderr);
 }
 
 #[test]
 fn a_transform_that_feeds_nothing_is_a_warning() {
-    let (code, _, err) = validate(&format!("{BASE}[transforms.dead]\ntype = \"parse_json\"\ninputs = [\"app\"]\n[sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\n"));
-    assert_eq!(code, 0, "{err}");
+    let out = validate(&format!("{BASE}[transforms.dead]\ntype = \"parse_json\"\ninputs = [\"app\"]\n[sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\n"));
+    let err = &out.stderr;
+    assert_eq!(out.code, 0, "{err}");
     assert!(
         err.contains("warning: [transforms.dead] feeds nothing"),
         "{err}"
@@ -191,8 +177,8 @@ fn a_transform_that_feeds_nothing_is_a_warning() {
 
 #[test]
 fn blackhole_drops_on_purpose() {
-    let (code, _, err) = validate(&format!(
+    let out = validate(&format!(
         "{BASE}[sinks.drop]\ntype = \"blackhole\"\ninputs = [\"app\"]\n"
     ));
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.code, 0, "{}", out.stderr);
 }

@@ -1,17 +1,20 @@
 //! Shutdown end to end: SIGTERM with a sink stuck on a full stdout pipe (bounded drain, probes,
 //! consistent checkpoints, nothing lost on restart), and the sentinel file ending a Job.
 
-mod ops_support;
+mod support;
 
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use ops_support::{append_lines, checkpoints, expected, write_config, Skiff, Stdout, LINE_LEN};
+use support::skiff::{run_command, Skiff, Stdout};
+use support::wait::{wait_until, wait_until_settled};
+use support::workspace::Workspace;
+use support::writers::{append, numbered, numbered_len};
 
-fn config(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
-    let text = format!(
+fn config(ws: &Workspace, extra: &str) -> std::path::PathBuf {
+    ws.config(&format!(
         r#"
-data_dir = "{dir}/data"
+data_dir = "{{dir}}/data"
 {extra}
 
 [api]
@@ -19,7 +22,7 @@ address = "127.0.0.1:0"
 
 [sources.app]
 type = "file"
-include = ["{dir}/logs/*.log"]
+include = ["{{dir}}/logs/*.log"]
 read_buffer = "4KiB"
 checkpoint_interval = "100ms"
 
@@ -27,42 +30,34 @@ checkpoint_interval = "100ms"
 type = "console"
 inputs = ["app"]
 encoding = "text"
-"#,
-        dir = dir.display()
-    );
-    std::fs::create_dir_all(dir.join("logs")).unwrap();
-    write_config(&dir.join("skiff.toml"), &text)
+"#
+    ))
 }
 
 #[test]
 fn sigterm_with_a_stuck_sink_drains_within_the_timeout_and_loses_nothing() {
     const N: usize = 100_000;
     let timeout = Duration::from_secs(2);
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), "shutdown_timeout = \"2s\"");
-    let log = dir.path().join("logs/app.log");
+    let ws = Workspace::new();
+    let cfg = config(&ws, "shutdown_timeout = \"2s\"");
+    let log = ws.log("app.log");
     let file = log.to_str().unwrap().to_owned();
-    append_lines(&log, 0, N);
+    let line_len = numbered_len("line");
+    append(&log, &numbered("line", 0..N));
     // Nobody reads stdout: the console sink blocks once the pipe is full.
-    let mut skiff = Skiff::start(&cfg, &[], Stdout::Hold);
-    ops_support::wait_until(Duration::from_secs(10), || {
+    let mut skiff = Skiff::spawn(run_command(&cfg, &[]), Stdout::Hold);
+    assert!(wait_until(Duration::from_secs(10), || {
         skiff.get("/ready").status == 200
-    })
-    .unwrap();
+    }));
 
     // Wait until the pipeline is stuck: delivered events stop moving, lag stays up.
-    let mut last = -1.0;
-    ops_support::wait_until(Duration::from_secs(20), || {
-        std::thread::sleep(Duration::from_millis(150));
-        let now = skiff
+    let last = wait_until_settled(Duration::from_secs(20), Duration::from_millis(150), || {
+        skiff
             .scrape()
             .get("skiff_component_sent_events_total", &[("component", "out")])
-            .unwrap_or(0.0);
-        let stuck = now > 0.0 && now == last;
-        last = now;
-        stuck
+            .unwrap_or(0.0)
     })
-    .unwrap();
+    .expect("delivered events stop moving");
     let lag = skiff
         .scrape()
         .get(
@@ -75,8 +70,10 @@ fn sigterm_with_a_stuck_sink_drains_within_the_timeout_and_loses_nothing() {
 
     skiff.signal("TERM");
     let t0 = Instant::now();
-    ops_support::wait_until(Duration::from_secs(1), || skiff.get("/ready").status == 503)
-        .expect("/ready turns 503 once the drain starts");
+    assert!(
+        wait_until(Duration::from_secs(1), || skiff.get("/ready").status == 503),
+        "/ready turns 503 once the drain starts"
+    );
     std::thread::sleep(timeout / 2);
     let draining = skiff.get("/ready");
     assert_eq!(
@@ -85,14 +82,9 @@ fn sigterm_with_a_stuck_sink_drains_within_the_timeout_and_loses_nothing() {
         "/ready stays 503 while the drain waits on the stuck sink"
     );
     assert_eq!(skiff.get("/health").status, 200, "draining is not dying");
-    let status = skiff.wait_exit(timeout + Duration::from_secs(5));
+    let exit = skiff.wait_exit(timeout + Duration::from_secs(5));
     let took = t0.elapsed();
-    assert_eq!(
-        status.code(),
-        Some(2),
-        "drain timed out: exit 2\n{}",
-        skiff.log()
-    );
+    assert_eq!(exit.code, 2, "drain timed out: exit 2\n{}", exit.stderr);
     assert!(took >= timeout, "waited for the drain: {took:?}");
     assert!(took < timeout + Duration::from_secs(2), "bounded: {took:?}");
 
@@ -104,60 +96,50 @@ fn sigterm_with_a_stuck_sink_drains_within_the_timeout_and_loses_nothing() {
         .filter(|l| l.ends_with('\n'))
         .map(|l| l.trim_end().to_owned())
         .collect();
-    assert_eq!(delivered, expected(0, delivered.len()));
+    assert_eq!(delivered, numbered("line", 0..delivered.len()));
 
     // The checkpoint holds only delivered data, at a line boundary.
-    let cps = checkpoints(&dir.path().join("data"), "app");
+    let cps = ws.checkpoints("app");
     let (_, offset) = cps.iter().find(|(p, _)| *p == file).unwrap().clone();
     assert!(offset > 0, "delivered data was checkpointed");
-    assert_eq!(offset % LINE_LEN, 0);
+    assert_eq!(offset % line_len, 0);
     assert!(
-        offset <= delivered.len() as u64 * LINE_LEN,
+        offset <= delivered.len() as u64 * line_len,
         "checkpoint {offset} is past what was delivered ({} lines)",
         delivered.len()
     );
 
     // A restart delivers the rest, from the checkpoint on.
-    let mut again = Skiff::start(&cfg, &["--once"], Stdout::Collect);
-    assert_eq!(
-        again.wait_exit(Duration::from_secs(60)).code(),
-        Some(0),
-        "{}",
-        again.log()
-    );
-    let first = (offset / LINE_LEN) as usize;
-    assert_eq!(again.lines(), expected(first, N));
-    let cps = checkpoints(&dir.path().join("data"), "app");
-    assert!(cps.contains(&(file, N as u64 * LINE_LEN)), "{cps:?}");
+    let again = Skiff::start(&cfg, &["--once"]).wait_exit(Duration::from_secs(60));
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let first = (offset / line_len) as usize;
+    assert_eq!(again.lines, numbered("line", first..N));
+    let cps = ws.checkpoints("app");
+    assert!(cps.contains(&(file, N as u64 * line_len)), "{cps:?}");
 }
 
 #[test]
 fn sentinel_file_ends_a_job_after_everything_was_delivered() {
-    let dir = tempfile::tempdir().unwrap();
-    let sentinel = dir.path().join("done");
-    let cfg = config(
-        dir.path(),
-        &format!("exit_on_file = \"{}\"", sentinel.display()),
-    );
-    let log = dir.path().join("logs/app.log");
-    append_lines(&log, 0, 200);
-    let skiff = Skiff::start(&cfg, &[], Stdout::Collect);
+    let ws = Workspace::new();
+    let sentinel = ws.path("done");
+    let cfg = config(&ws, &format!("exit_on_file = \"{}\"", sentinel.display()));
+    let log = ws.log("app.log");
+    append(&log, &numbered("line", 0..200));
+    let mut skiff = Skiff::start(&cfg, &[]);
     skiff.wait_for_lines(200, Duration::from_secs(10));
 
     // The app's last words, then its "done" marker, at once: skiff must still ship them.
-    append_lines(&log, 200, 3000);
+    append(&log, &numbered("line", 200..3200));
     std::fs::write(&sentinel, b"").unwrap();
-    let mut skiff = skiff;
-    let status = skiff.wait_exit(Duration::from_secs(15));
-    assert_eq!(status.code(), Some(0), "{}", skiff.log());
+    let exit = skiff.wait_exit(Duration::from_secs(15));
+    assert_eq!(exit.code, 0, "{}", exit.stderr);
     assert!(
-        skiff.log().contains("Sentinel file found"),
+        exit.stderr.contains("Sentinel file found"),
         "{}",
-        skiff.log()
+        exit.stderr
     );
-    // Give the stdout reader thread the last bytes the process wrote.
-    skiff.wait_for_lines(3200, Duration::from_secs(5));
-    assert_eq!(skiff.lines(), expected(0, 3200));
-    let cps = checkpoints(&dir.path().join("data"), "app");
-    assert_eq!(cps[0].1, 3200 * LINE_LEN, "{cps:?}");
+    // The exit waits for the stdout reader to get the last bytes the process wrote.
+    assert_eq!(exit.lines, numbered("line", 0..3200));
+    let cps = ws.checkpoints("app");
+    assert_eq!(cps[0].1, 3200 * numbered_len("line"), "{cps:?}");
 }

@@ -4,14 +4,16 @@
 //!
 //! Faults (outages, 429s, kill -9, credentials) are in `elasticsearch_faults.rs`.
 
-mod harness;
 mod support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use harness::{dead_endpoint, numbered, read_ndjson, Workspace};
+use support::es::{dead_endpoint, indexed_messages};
 use support::es_server::{EsServer, EsServerOptions, Faults};
+use support::skiff::{validate, Skiff};
+use support::workspace::{read_ndjson, Workspace};
+use support::writers::{append, numbered};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -20,14 +22,6 @@ fn messages(server: &EsServer, index: &str) -> BTreeSet<String> {
         .docs(index)
         .into_iter()
         .map(|(_, d)| d["message"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
-
-fn all_messages(server: &EsServer) -> Vec<String> {
-    server
-        .all_docs()
-        .into_iter()
-        .map(|(_, _, d)| d["message"].as_str().unwrap_or_default().to_owned())
         .collect()
 }
 
@@ -60,17 +54,21 @@ fn bulk_requests_follow_the_bulk_api() {
     let server = EsServer::start(EsServerOptions::default());
     let ws = Workspace::new();
     let lines = numbered("line", 0..50);
-    ws.append("a.log", lines.clone());
-    let mut skiff = ws.start(&ws.config(
-        &[server.url()],
-        "1s",
-        r#"
+    append(&ws.log("a.log"), &lines);
+    let mut skiff = Skiff::start(
+        &ws.es_config(
+            "*.log",
+            &[server.url()],
+            "",
+            r#"
 index = "app-logs-%Y.%m.%d"
 pipeline = "enrich"
 headers = { "X-Tenant" = "team-a" }
 batch = { max_events = 20, timeout = "100ms" }
 "#,
-    ));
+        ),
+        &[],
+    );
     skiff.wait_for("50 documents", WAIT, || server.total_docs() >= 50);
     assert!(skiff.terminate(WAIT).success(), "{}", skiff.stderr());
 
@@ -105,7 +103,7 @@ batch = { max_events = 20, timeout = "100ms" }
             assert!(source["message"].as_str().unwrap().starts_with("line-"));
         }
     }
-    let got: Vec<String> = all_messages(&server);
+    let got: Vec<String> = indexed_messages(&server);
     assert_eq!(got.len(), 50);
     assert_eq!(
         got.into_iter().collect::<BTreeSet<_>>(),
@@ -121,11 +119,13 @@ fn api_key_index_action_without_ids_or_compression() {
         ..Default::default()
     });
     let ws = Workspace::new();
-    ws.append("a.log", numbered("x", 0..10));
-    let mut skiff = ws.start(&ws.config(
-        &[server.url()],
-        "1s",
-        r#"
+    append(&ws.log("a.log"), &numbered("x", 0..10));
+    let mut skiff = Skiff::start(
+        &ws.es_config(
+            "*.log",
+            &[server.url()],
+            "",
+            r#"
 index = "plain"
 action = "index"
 id = "none"
@@ -133,7 +133,9 @@ compression = "none"
 auth = { api_key = "skiff:secret" }
 batch = { timeout = "100ms" }
 "#,
-    ));
+        ),
+        &[],
+    );
     skiff.wait_for("10 documents", WAIT, || server.total_docs() >= 10);
     assert!(skiff.terminate(WAIT).success());
     for req in server.bulk_requests() {
@@ -152,16 +154,20 @@ batch = { timeout = "100ms" }
 fn data_streams_get_create_actions_and_timestamps() {
     let server = EsServer::start(EsServerOptions::default());
     let ws = Workspace::new();
-    ws.append("a.log", numbered("ds", 0..25));
-    let mut skiff = ws.start(&ws.config(
-        &[server.url()],
-        "1s",
-        r#"
+    append(&ws.log("a.log"), &numbered("ds", 0..25));
+    let mut skiff = Skiff::start(
+        &ws.es_config(
+            "*.log",
+            &[server.url()],
+            "",
+            r#"
 mode = "data_stream"
 data_stream = { dataset = "app" }
 batch = { timeout = "100ms" }
 "#,
-    ));
+        ),
+        &[],
+    );
     skiff.wait_for("25 documents", WAIT, || server.total_docs() >= 25);
     assert!(skiff.terminate(WAIT).success());
     assert_eq!(server.indices(), ["logs-app-default"]);
@@ -182,20 +188,24 @@ fn mapping_conflict_is_dead_lettered_and_the_pipeline_goes_on() {
     let seed = "{\"create\":{\"_index\":\"conflict\",\"_id\":\"seed\"}}\n{\"message\":1}\n";
     assert_eq!(post_bulk(&server.url(), seed), 200);
     let ws = Workspace::new();
-    ws.append(
-        "a.log",
-        ["10", "20", "not a number", "30"].map(String::from),
+    append(
+        &ws.log("a.log"),
+        &["10", "20", "not a number", "30"].map(String::from),
     );
-    let mut skiff = ws.start(&ws.config(
-        &[server.url()],
-        "1s",
-        "index = \"conflict\"\nbatch = { timeout = \"100ms\" }",
-    ));
+    let mut skiff = Skiff::start(
+        &ws.es_config(
+            "*.log",
+            &[server.url()],
+            "",
+            "index = \"conflict\"\nbatch = { timeout = \"100ms\" }",
+        ),
+        &[],
+    );
     let dead = ws.data().join("dead-letter/es.ndjson");
     skiff.wait_for("the dead letter", WAIT, || !read_ndjson(&dead).is_empty());
     skiff.wait_for("3 documents", WAIT, || server.total_docs() >= 4);
     // Later lines still flow.
-    ws.append("a.log", ["40".to_owned()]);
+    append(&ws.log("a.log"), &["40".to_owned()]);
     skiff.wait_for("the next line", WAIT, || server.total_docs() >= 5);
     assert!(skiff.terminate(WAIT).success());
 
@@ -222,8 +232,16 @@ fn opensearch_without_product_header_is_a_warning() {
         ..Default::default()
     });
     let ws = Workspace::new();
-    ws.append("a.log", numbered("os", 0..5));
-    let mut skiff = ws.start(&ws.config(&[server.url()], "1s", "batch = { timeout = \"100ms\" }"));
+    append(&ws.log("a.log"), &numbered("os", 0..5));
+    let mut skiff = Skiff::start(
+        &ws.es_config(
+            "*.log",
+            &[server.url()],
+            "",
+            "batch = { timeout = \"100ms\" }",
+        ),
+        &[],
+    );
     skiff.wait_for("5 documents", WAIT, || server.total_docs() >= 5);
     assert!(skiff.terminate(WAIT).success());
     let log = skiff.stderr();
@@ -235,12 +253,12 @@ fn opensearch_without_product_header_is_a_warning() {
 fn a_dead_endpoint_is_skipped() {
     let server = EsServer::start(EsServerOptions::default());
     let ws = Workspace::new();
-    ws.append("a.log", numbered("ep", 0..200));
-    let mut skiff = ws.start(&ws.config(
+    append(&ws.log("a.log"), &numbered("ep", 0..200));
+    let mut skiff = Skiff::start(&ws.es_config("*.log", 
         &[dead_endpoint(), server.url()],
-        "1s",
+        "",
         "batch = { max_events = 10, timeout = \"50ms\" }\nretry = { max_backoff = \"500ms\" }\nhealthcheck = false",
-    ));
+    ), &[]);
     skiff.wait_for("200 documents", WAIT, || server.total_docs() >= 200);
     assert!(skiff.terminate(WAIT).success());
     assert_eq!(server.duplicates(), 0);
@@ -262,12 +280,12 @@ fn request_failures_are_retried_without_duplicates() {
     });
     let ws = Workspace::new();
     let lines = numbered("rq", 0..300);
-    ws.append("a.log", lines.clone());
-    let mut skiff = ws.start(&ws.config(
+    append(&ws.log("a.log"), &lines);
+    let mut skiff = Skiff::start(&ws.es_config("*.log", 
         &[server.url()],
-        "1s",
+        "",
         "batch = { max_events = 50, timeout = \"50ms\" }\nretry = { initial_backoff = \"10ms\", max_backoff = \"200ms\" }",
-    ));
+    ), &[]);
     skiff.wait_for("300 documents", WAIT, || server.total_docs() >= 300);
     assert!(skiff.terminate(WAIT).success());
     let statuses: Vec<Option<u16>> = server.bulk_requests().iter().map(|r| r.status).collect();
@@ -275,7 +293,7 @@ fn request_failures_are_retried_without_duplicates() {
     assert_eq!(statuses.iter().filter(|s| **s == Some(429)).count(), 2);
     assert_eq!(statuses.iter().filter(|s| s.is_none()).count(), 2);
     assert_eq!(server.duplicates(), 0);
-    assert_eq!(all_messages(&server).len(), 300);
+    assert_eq!(indexed_messages(&server).len(), 300);
 }
 
 #[test]
@@ -287,12 +305,12 @@ fn oversized_requests_are_split_and_a_lone_giant_is_dead_lettered() {
     let ws = Workspace::new();
     let mut lines = numbered("split", 0..100);
     lines.insert(50, "g".repeat(5000));
-    ws.append("a.log", lines);
-    let mut skiff = ws.start(&ws.config(
+    append(&ws.log("a.log"), &lines);
+    let mut skiff = Skiff::start(&ws.es_config("*.log", 
         &[server.url()],
-        "1s",
+        "",
         "index = \"split\"\ncompression = \"none\"\nbatch = { max_bytes = \"64KiB\", timeout = \"100ms\" }",
-    ));
+    ), &[]);
     let dead = ws.data().join("dead-letter/es.ndjson");
     skiff.wait_for("100 documents and a dead letter", WAIT, || {
         server.total_docs() >= 100 && !read_ndjson(&dead).is_empty()
@@ -312,12 +330,16 @@ fn oversized_requests_are_split_and_a_lone_giant_is_dead_lettered() {
 #[test]
 fn an_unusable_tls_file_stops_skiff_with_a_clear_error() {
     let ws = Workspace::new();
-    let ca = ws.path().join("missing-ca.pem");
-    let mut skiff = ws.start(&ws.config(
-        &["https://127.0.0.1:1".into()],
-        "1s",
-        &format!("tls = {{ ca_file = {:?} }}", ca.display().to_string()),
-    ));
+    let ca = ws.path("missing-ca.pem");
+    let mut skiff = Skiff::start(
+        &ws.es_config(
+            "*.log",
+            &["https://127.0.0.1:1".into()],
+            "",
+            &format!("tls = {{ ca_file = {:?} }}", ca.display().to_string()),
+        ),
+        &[],
+    );
     let status = skiff.wait_exit(WAIT);
     assert!(!status.success());
     let log = skiff.stderr();
@@ -330,20 +352,15 @@ fn an_unusable_tls_file_stops_skiff_with_a_clear_error() {
 #[test]
 fn invalid_configs_are_refused_with_their_place() {
     let ws = Workspace::new();
-    let config = ws.config(
+    let config = ws.es_config(
+        "*.log",
         &["http://es:9200".into()],
-        "1s",
+        "",
         "mode = \"data_stream\"\naction = \"index\"",
     );
-    let path = ws.path().join("bad.toml");
-    std::fs::write(&path, config).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_skiff"))
-        .args(["validate", "--config"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let out = validate(&config);
+    assert!(!out.success());
+    let err = out.stderr;
     assert!(
         err.contains("sinks.es.action") && err.contains("only accept `create`"),
         "{err}"

@@ -2,36 +2,28 @@
 //! 30% of documents answered 429, skiff killed with SIGKILL mid-stream, wrong and rotated
 //! credentials. In every case each line must end up in the index exactly once.
 
-mod harness;
 mod support;
 
 use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, Instant};
 
-use harness::{numbered, Workspace};
-use support::es_server::{EsServer, EsServerOptions, Faults};
+use support::compare::assert_exactly_once;
+use support::es::indexed_messages;
+use support::es_server::{EsServer, EsServerOptions, Faults, RecordedRequest};
+use support::skiff::Skiff;
+use support::workspace::Workspace;
+use support::writers::{append, numbered, numbered_len};
 
 const WAIT: Duration = Duration::from_secs(60);
 
 /// Asserts that the index holds exactly `expected`, each once.
 fn assert_exactly(server: &EsServer, expected: &[String]) {
-    let docs = server.all_docs();
-    let got: Vec<String> = docs
-        .iter()
-        .map(|(_, _, d)| d["message"].as_str().unwrap().to_owned())
-        .collect();
-    let unique: BTreeSet<&String> = got.iter().collect();
-    assert_eq!(unique.len(), got.len(), "a line was indexed twice");
-    assert_eq!(
-        unique,
-        expected.iter().collect::<BTreeSet<_>>(),
-        "indexed lines differ from written lines"
-    );
+    assert_exactly_once(&indexed_messages(server), expected, "indexed lines");
     assert_eq!(server.duplicates(), 0, "an id was written twice");
 }
 
 /// The `_id`s of the documents of one bulk request.
-fn ids_of(req: &support::es_server::RecordedRequest) -> Vec<String> {
+fn ids_of(req: &RecordedRequest) -> Vec<String> {
     req.ndjson()
         .iter()
         .step_by(2)
@@ -44,19 +36,23 @@ fn thirty_second_outage_loses_nothing() {
     let server = EsServer::start(EsServerOptions::default());
     let ws = Workspace::new();
     let mut expected = numbered("before", 0..500);
-    ws.append("a.log", expected.clone());
-    let mut skiff = ws.start(&ws.config(
-        &[server.url()],
-        "1s",
-        "batch = { max_events = 200, timeout = \"100ms\" }\nretry = { max_backoff = \"2s\" }",
-    ));
+    append(&ws.log("a.log"), &expected);
+    let mut skiff = Skiff::start(
+        &ws.es_config(
+            "*.log",
+            &[server.url()],
+            "",
+            "batch = { max_events = 200, timeout = \"100ms\" }\nretry = { max_backoff = \"2s\" }",
+        ),
+        &[],
+    );
     skiff.wait_for("the first lines", WAIT, || server.total_docs() >= 500);
 
     server.outage(Duration::from_secs(30));
     let down = Instant::now();
     for chunk in 0..4 {
         let lines = numbered(&format!("during{chunk}"), 0..500);
-        ws.append("a.log", lines.clone());
+        append(&ws.log("a.log"), &lines);
         expected.extend(lines);
         std::thread::sleep(Duration::from_millis(300));
     }
@@ -76,7 +72,7 @@ fn thirty_second_outage_loses_nothing() {
     });
     assert!(down.elapsed() >= Duration::from_secs(29));
     let after = numbered("after", 0..100);
-    ws.append("a.log", after.clone());
+    append(&ws.log("a.log"), &after);
     expected.extend(after);
     skiff.wait_for("lines written after recovery", WAIT, || {
         server.total_docs() >= expected.len()
@@ -100,12 +96,12 @@ fn only_documents_answered_429_are_sent_again() {
     let ws = Workspace::new();
     let n = 3000;
     let expected = numbered("busy", 0..n);
-    ws.append("a.log", expected.clone());
-    let mut skiff = ws.start(&ws.config(
+    append(&ws.log("a.log"), &expected);
+    let mut skiff = Skiff::start(&ws.es_config("*.log", 
         &[server.url()],
-        "1s",
+        "",
         "batch = { max_events = 500, timeout = \"100ms\" }\nretry = { initial_backoff = \"10ms\", max_backoff = \"200ms\" }",
-    ));
+    ), &[]);
     skiff.wait_for("every line", WAIT, || server.total_docs() >= n);
     assert!(skiff.terminate(WAIT).success());
     assert_exactly(&server, &expected);
@@ -148,24 +144,25 @@ fn kill_9_and_restart_index_every_line_once() {
     });
     let ws = Workspace::new();
     let mut expected = numbered("k", 0..20_000);
-    ws.append("a.log", expected.clone());
+    append(&ws.log("a.log"), &expected);
     // No checkpoint is written before the kill: the restart reads everything again, so documents
     // already indexed are sent a second time and must be recognised by their id.
-    let config = ws.config(
+    let config = ws.es_config(
+        "*.log",
         &[server.url()],
-        "1h",
+        "checkpoint_interval = \"1h\"",
         "batch = { max_events = 500, timeout = \"100ms\" }",
     );
-    let mut skiff = ws.start(&config);
+    let mut skiff = Skiff::start(&config, &[]);
     skiff.wait_for("part of the file", WAIT, || server.total_docs() >= 2000);
     skiff.kill9();
     let at_kill = server.total_docs();
     assert!(at_kill < 20_000, "killed too late to test anything");
 
     let more = numbered("k2", 0..5000);
-    ws.append("a.log", more.clone());
+    append(&ws.log("a.log"), &more);
     expected.extend(more);
-    let mut skiff = ws.start(&config);
+    let mut skiff = Skiff::start(&config, &[]);
     skiff.wait_for("every line", WAIT, || server.total_docs() >= expected.len());
     assert!(skiff.terminate(WAIT).success());
     assert_exactly(&server, &expected);
@@ -174,7 +171,7 @@ fn kill_9_and_restart_index_every_line_once() {
         "the restart sent the already indexed lines again"
     );
 
-    // Ids are the file identity and each line's offset: "k-000000\n" is 9 bytes, "k2-000000\n" 10.
+    // Ids are the file identity and each line's offset.
     let mut files = BTreeSet::new();
     let mut offsets = BTreeSet::new();
     for (_, id, _) in server.all_docs() {
@@ -184,8 +181,8 @@ fn kill_9_and_restart_index_every_line_once() {
     }
     assert_eq!(files.len(), 1);
     let want: BTreeSet<u64> = (0..20_000u64)
-        .map(|i| i * 9)
-        .chain((0..5000u64).map(|i| 180_000 + i * 10))
+        .map(|i| i * numbered_len("k"))
+        .chain((0..5000u64).map(|i| 20_000 * numbered_len("k") + i * numbered_len("k2")))
         .collect();
     assert_eq!(offsets, want);
 }
@@ -197,19 +194,19 @@ fn wrong_credentials_hold_data_until_fixed() {
         ..Default::default()
     });
     let ws = Workspace::new();
-    let password = ws.path().join("password");
+    let password = ws.path("password");
     std::fs::write(&password, "pw-wrong-0000\n").unwrap();
     let mut expected = numbered("auth", 0..100);
-    ws.append("a.log", expected.clone());
-    let mut skiff = ws.start(&ws.config(
+    append(&ws.log("a.log"), &expected);
+    let mut skiff = Skiff::start(&ws.es_config("*.log", 
         &[server.url()],
-        "1s",
+        "",
         &format!(
             "auth = {{ user = \"elastic\", password_file = {:?} }}\nbatch = {{ timeout = \"100ms\" }}\nretry = {{ max_backoff = \"500ms\" }}",
             password.display().to_string()
         ),
-    ));
-    let refusals = |s: &harness::Skiff| s.stderr().matches("refused skiff's credentials").count();
+    ), &[]);
+    let refusals = |s: &Skiff| s.stderr().matches("refused skiff's credentials").count();
     skiff.wait_for("a clear credentials error", WAIT, || refusals(&skiff) >= 1);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(server.total_docs(), 0);
@@ -223,7 +220,7 @@ fn wrong_credentials_hold_data_until_fixed() {
     // The password is rotated on the server, then in the file.
     server.set_credentials(Some(("elastic".into(), "pw-next-91c2".into())), None);
     let more = numbered("rotated", 0..100);
-    ws.append("a.log", more.clone());
+    append(&ws.log("a.log"), &more);
     expected.extend(more);
     skiff.wait_for("the second refusal", WAIT, || refusals(&skiff) >= 2);
     assert_eq!(server.total_docs(), 100);

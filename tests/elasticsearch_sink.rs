@@ -13,6 +13,7 @@ use skiff::acks::{AckResult, AckSink, AckToken};
 use skiff::event::{Batch, Event, Origin, Value};
 use skiff::sinks::{SinkContext, SinkError};
 use support::es_server::{EsServer, EsServerOptions, Faults};
+use support::workspace::Workspace;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -25,7 +26,7 @@ struct Harness {
     ack_sink: AckSink,
     origin: Arc<Origin>,
     next_seq: u64,
-    data: tempfile::TempDir,
+    ws: Workspace,
 }
 
 impl Harness {
@@ -33,12 +34,12 @@ impl Harness {
         let table: toml::Table =
             toml::from_str(&format!("endpoints = [{url:?}]\n{extra}")).unwrap();
         let config = skiff::sinks::parse("elasticsearch", table).unwrap();
-        let data = tempfile::tempdir().unwrap();
+        let ws = Workspace::new();
         let abort = CancellationToken::new();
         let (tx, rx) = mpsc::channel(4);
         let ctx = SinkContext {
             name: "es".into(),
-            data_dir: data.path().to_owned(),
+            data_dir: ws.data(),
             abort: abort.clone(),
         };
         let task = tokio::spawn(config.build(ctx, rx).unwrap());
@@ -57,7 +58,7 @@ impl Harness {
                 file_id: 0xfeed,
             }),
             next_seq: 0,
-            data,
+            ws,
         }
     }
 
@@ -72,7 +73,7 @@ impl Harness {
     }
 
     /// Closes the input and waits for the sink to return.
-    async fn finish(mut self) -> (Vec<AckResult>, tempfile::TempDir) {
+    async fn finish(mut self) -> (Vec<AckResult>, Workspace) {
         self.input = None;
         let result = tokio::time::timeout(Duration::from_secs(30), self.task)
             .await
@@ -80,7 +81,7 @@ impl Harness {
             .unwrap();
         assert!(result.is_ok(), "{result:?}");
         let acks = self.acks.lock().unwrap().clone();
-        (acks, self.data)
+        (acks, self.ws)
     }
 }
 
@@ -203,13 +204,13 @@ async fn mapping_conflicts_are_dead_lettered_in_both_error_dialects() {
             events.push(e);
         }
         h.send(events).await;
-        let (acks, data) = h.finish().await;
+        let (acks, ws) = h.finish().await;
         assert!(
             acks[0].delivered,
             "dead-lettered documents count as handled"
         );
         assert_eq!(server.doc_count("typed"), 2);
-        let text = std::fs::read_to_string(data.path().join("dead-letter/es.ndjson")).unwrap();
+        let text = std::fs::read_to_string(ws.data().join("dead-letter/es.ndjson")).unwrap();
         let records: Vec<serde_json::Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())

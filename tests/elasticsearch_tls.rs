@@ -2,14 +2,15 @@
 //! with the certificates of `tests/fixtures/tls` (a test CA, a server certificate for
 //! `localhost` and 127.0.0.1, a client certificate; `generate.sh` remakes them).
 
-mod harness;
 mod support;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use harness::{numbered, Workspace};
 use support::es_server::{EsServer, EsServerOptions, ServerTls};
+use support::skiff::Skiff;
+use support::workspace::Workspace;
+use support::writers::{append, numbered};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -35,8 +36,8 @@ fn https_server(client_ca: bool) -> EsServer {
 /// skiff's log.
 fn ships_with(server: &EsServer, tls: &str) -> String {
     let ws = Workspace::new();
-    ws.append("a.log", numbered("line", 0..20));
-    let mut skiff = ws.start(&ws.config(&[server.url()], "1s", tls));
+    append(&ws.log("a.log"), &numbered("line", 0..20));
+    let mut skiff = Skiff::start(&ws.es_config("*.log", &[server.url()], "", tls), &[]);
     skiff.wait_for("20 documents", WAIT, || server.total_docs() >= 20);
     assert!(skiff.terminate(WAIT).success(), "{}", skiff.stderr());
     assert_eq!(server.total_docs(), 20);
@@ -47,8 +48,8 @@ fn ships_with(server: &EsServer, tls: &str) -> String {
 /// Starts skiff with `tls` settings and waits for `reason` in its log; nothing may be indexed.
 fn refused_with(server: &EsServer, tls: &str, reason: &str) {
     let ws = Workspace::new();
-    ws.append("a.log", numbered("line", 0..5));
-    let mut skiff = ws.start(&ws.config(&[server.url()], "1s", tls));
+    append(&ws.log("a.log"), &numbered("line", 0..5));
+    let mut skiff = Skiff::start(&ws.es_config("*.log", &[server.url()], "", tls), &[]);
     skiff.wait_for(reason, WAIT, || skiff.stderr().contains(reason));
     assert_eq!(server.total_docs(), 0);
     skiff.kill9();

@@ -5,10 +5,11 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use support::es_server::{EsServer, EsServerOptions};
+use support::skiff::run_once;
+use support::workspace::Workspace;
 use toml_edit::{value, Array, DocumentMut};
 
 /// Every `skiff.toml: |` block scalar in a manifest, dedented.
@@ -123,15 +124,10 @@ fn every_embedded_config_ships_sample_lines_as_it_says() {
         for config in embedded_configs(&yaml) {
             let name = manifest.display().to_string();
             let server = EsServer::start(EsServerOptions::default());
-            let dir = tempfile::tempdir().unwrap();
-            std::fs::create_dir_all(dir.path().join("logs")).unwrap();
-            std::fs::write(
-                dir.path().join("labels_file"),
-                "app=\"web\"\ntier=\"front \\\"end\\\"\"\n",
-            )
-            .unwrap();
-            std::fs::write(dir.path().join("annotations_file"), "team=\"logs\"\n").unwrap();
-            let (text, format, has_es) = localise(&config, dir.path(), &server.url());
+            let ws = Workspace::new();
+            ws.write("labels_file", "app=\"web\"\ntier=\"front \\\"end\\\"\"\n");
+            ws.write("annotations_file", "team=\"logs\"\n");
+            let (text, format, has_es) = localise(&config, ws.dir(), &server.url());
             let n = 50;
             let input: String = (0..n)
                 .map(|i| {
@@ -142,14 +138,12 @@ fn every_embedded_config_ships_sample_lines_as_it_says() {
                     }
                 })
                 .collect();
-            std::fs::write(dir.path().join("logs/app.log"), input).unwrap();
-            let config_path = dir.path().join("skiff.toml");
-            std::fs::write(&config_path, &text).unwrap();
+            ws.write("logs/app.log", input);
+            let config_path = ws.write("skiff.toml", &text);
             let port = server.addr().port().to_string();
-            let out = Command::new(env!("CARGO_BIN_EXE_skiff"))
-                .args(["run", "--once", "--config"])
-                .arg(&config_path)
-                .envs([
+            let out = run_once(
+                &config_path,
+                &[
                     ("POD_NAME", "web-1"),
                     ("POD_NAMESPACE", "shop"),
                     ("NODE_NAME", "node-a"),
@@ -157,12 +151,10 @@ fn every_embedded_config_ships_sample_lines_as_it_says() {
                     ("ELASTICSEARCH_HOST", "127.0.0.1"),
                     ("ELASTICSEARCH_PORT", port.as_str()),
                     ("ES_USER", "elastic"),
-                ])
-                .stdin(Stdio::null())
-                .output()
-                .unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(out.status.success(), "{name}: {stderr}\n{text}");
+                ],
+            );
+            let stderr = &out.stderr;
+            assert!(out.success(), "{name}: {stderr}\n{text}");
             let events: Vec<serde_json::Value> = if has_es {
                 assert!(
                     server.wait_for_docs(n, Duration::from_secs(20)),
@@ -171,7 +163,7 @@ fn every_embedded_config_ships_sample_lines_as_it_says() {
                 );
                 server.all_docs().into_iter().map(|(_, _, d)| d).collect()
             } else {
-                String::from_utf8_lossy(&out.stdout)
+                out.stdout
                     .lines()
                     .map(|l| serde_json::from_str(l).unwrap())
                     .collect()

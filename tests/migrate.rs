@@ -12,12 +12,13 @@ mod support;
 
 use std::path::Path;
 
-use support::migrate::{
-    assert_golden, input, local, migrated, run_once, skiff, write, CASES, FIXTURES,
-};
+use support::compare::assert_golden;
+use support::migrate::{input, local, migrated, run_events, CASES, ENV, FIXTURES};
+use support::skiff::{skiff, Output};
+use support::workspace::Workspace;
 
-fn golden(case: &str, file: &str, code: i32) -> support::migrate::Run {
-    let run = skiff(&["migrate", &input(case, file)]);
+fn golden(case: &str, file: &str, code: i32) -> Output {
+    let run = skiff(&["migrate", &input(case, file)], ENV);
     let dir = Path::new(FIXTURES).join(case);
     assert_golden(&dir.join("expected.toml"), &run.stdout);
     assert_golden(&dir.join("expected.stderr"), &run.stderr);
@@ -176,20 +177,20 @@ fn a_vrl_if_block_is_commented_out_with_a_warning() {
 
 #[test]
 fn malformed_inputs_fail_with_their_line() {
-    let run = skiff(&["migrate", &input("fb-malformed", "fluent-bit.conf")]);
+    let run = skiff(&["migrate", &input("fb-malformed", "fluent-bit.conf")], ENV);
     assert_eq!(run.code, 1);
     assert_eq!(
         run.stderr,
         "skiff: tests/fixtures/migrate/fb-malformed/fluent-bit.conf:4: section header `[INPUT` lacks its closing `]`\n"
     );
     assert!(run.stdout.is_empty());
-    let run = skiff(&["migrate", &input("vector-malformed", "vector.toml")]);
+    let run = skiff(&["migrate", &input("vector-malformed", "vector.toml")], ENV);
     assert_eq!(run.code, 1);
     assert_eq!(
         run.stderr,
         "skiff: tests/fixtures/migrate/vector-malformed/vector.toml:10: [transforms.parse] VRL: unterminated string: expected a closing `\"`\n"
     );
-    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::new();
     for (name, text, line) in [
         (
             "bad.toml",
@@ -203,8 +204,8 @@ fn malformed_inputs_fail_with_their_line() {
         ),
         ("bad.conf", "[INPUT]\n    Name tail\n    Path\n", ":3:"),
     ] {
-        let path = write(dir.path(), name, text);
-        let run = skiff(&["migrate", path.to_str().unwrap()]);
+        let path = ws.write(name, text);
+        let run = skiff(&["migrate", path.to_str().unwrap()], ENV);
         assert_eq!(run.code, 1, "{name}: {}", run.stderr);
         assert!(run.stderr.contains(line), "{name}: {}", run.stderr);
     }
@@ -212,19 +213,22 @@ fn malformed_inputs_fail_with_their_line() {
 
 #[test]
 fn output_file_and_forced_format() {
-    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::new();
     let seed = std::fs::read_to_string(input("seed-vector", "vector.toml")).unwrap();
     // No extension: the format is told by --from.
-    let path = write(dir.path(), "config", &seed);
-    let out = dir.path().join("skiff.toml");
-    let run = skiff(&[
-        "migrate",
-        path.to_str().unwrap(),
-        "--from",
-        "vector",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let path = ws.write("config", &seed);
+    let out = ws.path("skiff.toml");
+    let run = skiff(
+        &[
+            "migrate",
+            path.to_str().unwrap(),
+            "--from",
+            "vector",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        ENV,
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.is_empty());
     let written = std::fs::read_to_string(&out).unwrap();
@@ -233,8 +237,8 @@ fn output_file_and_forced_format() {
         "{written}"
     );
     // Text that is neither tool's config.
-    let path = write(dir.path(), "notes", "hello\n");
-    let run = skiff(&["migrate", path.to_str().unwrap()]);
+    let path = ws.write("notes", "hello\n");
+    let run = skiff(&["migrate", path.to_str().unwrap()], ENV);
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
@@ -246,13 +250,12 @@ fn output_file_and_forced_format() {
 
 #[test]
 fn a_config_without_a_file_input_is_an_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write(
-        dir.path(),
+    let ws = Workspace::new();
+    let path = ws.write(
         "fb.conf",
         "[INPUT]\n    Name dummy\n[OUTPUT]\n    Name stdout\n    Match *\n",
     );
-    let run = skiff(&["migrate", path.to_str().unwrap()]);
+    let run = skiff(&["migrate", path.to_str().unwrap()], ENV);
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
@@ -293,28 +296,26 @@ fn existing_parts(text: &str) -> String {
 
 #[test]
 fn outputs_validate_through_the_component_types_that_exist() {
-    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::new();
     for (case, file, _) in CASES {
         let text = existing_parts(&migrated(case, file));
-        let path = write(dir.path(), &format!("{case}.toml"), &text);
-        let run = skiff(&["validate", "--config", path.to_str().unwrap()]);
+        let path = ws.write(&format!("{case}.toml"), &text);
+        let run = skiff(&["validate", "--config", path.to_str().unwrap()], ENV);
         assert_eq!(run.code, 0, "{case}:\n{}\n{text}", run.stderr);
     }
 }
 
 #[test]
 fn a_converted_pipeline_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    let logs = dir.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
-    std::fs::write(logs.join("app.log"), "first line\nsecond line\n").unwrap();
+    let ws = Workspace::new();
+    ws.write("logs/app.log", "first line\nsecond line\n");
     let vector = "[sources.app]\ntype = \"file\"\ninclude = [\"/var/log/app/*.log\"]\n\n\
                   [sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\nencoding.codec = \"json\"\n";
-    let input = write(dir.path(), "vector.toml", vector);
-    let run = skiff(&["migrate", input.to_str().unwrap()]);
+    let input = ws.write("vector.toml", vector);
+    let run = skiff(&["migrate", input.to_str().unwrap()], ENV);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let config = local(&run.stdout, &logs, &dir.path().join("data"));
-    let events = run_once(&write(dir.path(), "skiff.toml", &config));
+    let config = local(&run.stdout, &ws.logs(), &ws.data());
+    let events = run_events(&ws.write("skiff.toml", &config));
     let messages: Vec<&str> = events
         .iter()
         .map(|e| e["message"].as_str().unwrap())

@@ -9,7 +9,9 @@
 
 mod support;
 
-use support::migrate::{local, migrated, run_once, skiff, write, CASES};
+use support::migrate::{local, migrated, run_events, CASES, ENV};
+use support::skiff::skiff;
+use support::workspace::Workspace;
 use toml_edit::{DocumentMut, Item};
 
 /// Removes `tls` file settings: the fixtures name certificate files of the machine they came
@@ -28,12 +30,12 @@ fn without_tls_files(doc: &mut DocumentMut) {
 
 #[test]
 fn every_migrated_config_passes_validate() {
-    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::new();
     for (case, file, _) in CASES {
         let mut doc: DocumentMut = migrated(case, file).parse().unwrap();
         without_tls_files(&mut doc);
-        let path = write(dir.path(), &format!("{case}.toml"), &doc.to_string());
-        let run = skiff(&["validate", "--config", path.to_str().unwrap()]);
+        let path = ws.write(&format!("{case}.toml"), doc.to_string());
+        let run = skiff(&["validate", "--config", path.to_str().unwrap()], ENV);
         assert_eq!(run.code, 0, "{case}: {}\n{doc}", run.stderr);
     }
 }
@@ -41,20 +43,14 @@ fn every_migrated_config_passes_validate() {
 /// Converts the seed `case`, runs it and the hand-written `reference` on `lines`, and
 /// compares what they print.
 fn same_output(case: &str, file: &str, reference: &str, lines: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let logs = dir.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
-    std::fs::write(logs.join("app.log"), lines).unwrap();
-    let converted = local(
-        &migrated(case, file),
-        &logs,
-        &dir.path().join("data-migrated"),
-    );
+    let ws = Workspace::new();
+    ws.write("logs/app.log", lines);
+    let converted = local(&migrated(case, file), &ws.logs(), &ws.path("data-migrated"));
     let reference_text = std::fs::read_to_string(reference)
         .unwrap_or_else(|e| panic!("cannot read the hand-written {reference}: {e}"));
-    let expected = local(&reference_text, &logs, &dir.path().join("data-reference"));
-    let mut got = run_once(&write(dir.path(), "migrated.toml", &converted));
-    let mut want = run_once(&write(dir.path(), "reference.toml", &expected));
+    let expected = local(&reference_text, &ws.logs(), &ws.path("data-reference"));
+    let mut got = run_events(&ws.write("migrated.toml", &converted));
+    let mut want = run_events(&ws.write("reference.toml", &expected));
     if case == "seed-vector" {
         // VRL's `. = parse_regex!(..)` replaces the whole event; the converted config keeps the
         // file source's path field and says so in a note (the hand-written one drops it with

@@ -1,15 +1,17 @@
 //! Hot reload the way the kubelet updates a ConfigMap volume, while the app writes: no line lost
 //! or repeated, the new settings in effect, an invalid config refused without harm; and SIGHUP.
 
-mod ops_support;
+mod support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use ops_support::{expected, message_of, Skiff, Stdout};
+use support::compare::message_of;
+use support::skiff::Skiff;
+use support::wait::wait_until;
+use support::workspace::Workspace;
+use support::writers::{append, numbered, open_append, Writer};
 
 /// A ConfigMap volume: `skiff.toml -> ..data/skiff.toml`, `..data -> ..<timestamp>`.
 struct ConfigMapVolume {
@@ -59,7 +61,7 @@ impl ConfigMapVolume {
     }
 }
 
-fn config_text(dir: &Path, encoding: &str) -> String {
+fn config_text(ws: &Workspace, encoding: &str) -> String {
     format!(
         r#"
 data_dir = "{dir}/data"
@@ -77,54 +79,31 @@ type = "console"
 inputs = ["app"]
 encoding = "{encoding}"
 "#,
-        dir = dir.display()
+        dir = ws.dir().display()
     )
-}
-
-/// Writes `total` lines, a few at a time, until done or told to stop.
-fn writer(log: PathBuf, total: usize, written: Arc<AtomicUsize>) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .unwrap();
-        let mut i = 0;
-        while i < total {
-            let n = 5.min(total - i);
-            let mut chunk = String::new();
-            for k in i..i + n {
-                chunk.push_str(&format!("line-{k:06}\n"));
-            }
-            f.write_all(chunk.as_bytes()).unwrap();
-            i += n;
-            written.store(i, Ordering::Release);
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    })
 }
 
 #[test]
 fn configmap_swap_while_writing_loses_and_repeats_nothing() {
     const TOTAL: usize = 6000;
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    std::fs::create_dir_all(dir.join("logs")).unwrap();
-    let mut volume = ConfigMapVolume::new(&dir.join("config"), &config_text(dir, "json"));
-    let mut skiff = Skiff::start(&volume.path(), &[], Stdout::Collect);
-    ops_support::wait_until(Duration::from_secs(10), || {
+    let ws = Workspace::new();
+    let mut volume = ConfigMapVolume::new(&ws.path("config"), &config_text(&ws, "json"));
+    let mut skiff = Skiff::start(&volume.path(), &[]);
+    assert!(wait_until(Duration::from_secs(10), || {
         skiff.get("/ready").status == 200
-    })
-    .unwrap();
-    let written = Arc::new(AtomicUsize::new(0));
-    let w = writer(dir.join("logs/app.log"), TOTAL, Arc::clone(&written));
+    }));
+    // About 2,500 lines a second, 5 per write.
+    let w = Writer::numbered(ws.log("app.log"), "line", TOTAL as u64, 2500, 5);
 
     // A valid new config, mid-stream: the console switches from JSON to text.
     skiff.wait_for_lines(500, Duration::from_secs(20));
-    volume.update(&config_text(dir, "text"));
+    volume.update(&config_text(&ws, "text"));
     skiff.wait_for_metric("skiff_config_reloads_total", &[], 1.0);
-    let at_reload = written.load(Ordering::Acquire);
-    assert!(at_reload < TOTAL, "the reload happened while writing");
+    let at_reload = w.next_seq();
+    assert!(
+        at_reload < TOTAL as u64,
+        "the reload happened while writing"
+    );
     assert_eq!(skiff.get("/ready").status, 200);
 
     // An invalid one: refused, counted, the running pipeline untouched and ready throughout.
@@ -132,41 +111,35 @@ fn configmap_swap_while_writing_loses_and_repeats_nothing() {
     skiff.wait_for_lines(seen + 300, Duration::from_secs(20));
     volume.update("[sources.app]\ntype = \"file\"\ninclude = 42\n");
     let mut ready_codes = Vec::new();
-    ops_support::wait_until(Duration::from_secs(20), || {
+    assert!(wait_until(Duration::from_secs(20), || {
         ready_codes.push(skiff.get("/ready").status);
         let failures = skiff
             .scrape()
             .get("skiff_config_reload_failures_total", &[])
             .unwrap_or(0.0);
         failures == 1.0
-    })
-    .unwrap();
+    }));
     assert!(ready_codes.iter().all(|c| *c == 200), "{ready_codes:?}");
     assert!(
-        skiff.log().contains("Config reload refused"),
+        skiff.stderr().contains("Config reload refused"),
         "{}",
-        skiff.log()
+        skiff.stderr()
     );
     assert_eq!(
         skiff.scrape().get("skiff_config_reloads_total", &[]),
         Some(1.0)
     );
 
-    w.join().unwrap();
+    assert_eq!(w.join(), TOTAL as u64);
     skiff.wait_for_lines(TOTAL, Duration::from_secs(30));
     assert_eq!(skiff.get("/ready").status, 200);
-    skiff.signal("TERM");
-    assert_eq!(
-        skiff.wait_exit(Duration::from_secs(15)).code(),
-        Some(0),
-        "{}",
-        skiff.log()
-    );
+    let exit = skiff.terminate(Duration::from_secs(15));
+    assert_eq!(exit.code, 0, "{}", exit.stderr);
 
     // Every line exactly once, in order; JSON before the reload, text after.
-    let lines = skiff.lines();
+    let lines = exit.lines;
     let messages: Vec<String> = lines.iter().map(|l| message_of(l)).collect();
-    assert_eq!(messages, expected(0, TOTAL));
+    assert_eq!(messages, numbered("line", 0..TOTAL));
     let json = lines.iter().take_while(|l| l.starts_with('{')).count();
     assert!(json >= 500, "{json} JSON lines before the reload");
     assert!(
@@ -178,20 +151,17 @@ fn configmap_swap_while_writing_loses_and_repeats_nothing() {
 
 #[test]
 fn sighup_reloads_and_new_sinks_take_effect() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    std::fs::create_dir_all(dir.join("logs")).unwrap();
-    let path = dir.join("skiff.toml");
-    std::fs::write(&path, config_text(dir, "text")).unwrap();
-    ops_support::append_lines(&dir.join("logs/app.log"), 0, 10);
-    let mut skiff = Skiff::start(&path, &[], Stdout::Collect);
+    let ws = Workspace::new();
+    let path = ws.write("skiff.toml", config_text(&ws, "text"));
+    let log = ws.log("app.log");
+    append(&log, &numbered("line", 0..10));
+    let mut skiff = Skiff::start(&path, &[]);
     skiff.wait_for_lines(10, Duration::from_secs(10));
 
     // An unchanged file is not reloaded on file events, but SIGHUP forces a reload. A line
     // being written during the reload stays in the file and is shipped whole, once.
-    let log = dir.join("logs/app.log");
-    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
-    f.write_all(b"line-0000").unwrap();
+    let mut f = open_append(&log);
+    f.write_all(b"line-000000").unwrap();
     skiff.signal("HUP");
     skiff.wait_for_metric("skiff_config_reloads_total", &[], 1.0);
     f.write_all(b"10\n").unwrap();
@@ -200,39 +170,36 @@ fn sighup_reloads_and_new_sinks_take_effect() {
     // A second sink appears with the new config (edited in place, no SIGHUP needed).
     let text = format!(
         "{}\n[sinks.count]\ntype = \"blackhole\"\ninputs = [\"app\"]\n",
-        config_text(dir, "text")
+        config_text(&ws, "text")
     );
     std::fs::write(&path, text).unwrap();
     skiff.wait_for_metric("skiff_config_reloads_total", &[], 2.0);
-    ops_support::append_lines(&log, 11, 4);
+    append(&log, &numbered("line", 11..15));
     skiff.wait_for_lines(15, Duration::from_secs(10));
     skiff.wait_for_metric(
         "skiff_component_received_events_total",
         &[("component", "count")],
         4.0,
     );
-    skiff.signal("TERM");
-    assert_eq!(skiff.wait_exit(Duration::from_secs(10)).code(), Some(0));
-    assert_eq!(skiff.lines(), expected(0, 15));
+    let exit = skiff.terminate(Duration::from_secs(10));
+    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert_eq!(exit.lines, numbered("line", 0..15));
 }
 
 #[test]
 fn reading_the_config_does_not_trigger_another_read() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    std::fs::create_dir_all(dir.join("logs")).unwrap();
-    let path = dir.join("skiff.toml");
+    let ws = Workspace::new();
     let text = format!(
         "{}\n[log]\nlevel = \"info,skiff::reload=debug\"\n",
-        config_text(dir, "text")
+        config_text(&ws, "text")
     );
-    std::fs::write(&path, text).unwrap();
-    let mut skiff = Skiff::start(&path, &[], Stdout::Collect);
+    let path = ws.write("skiff.toml", text);
+    let skiff = Skiff::start(&path, &[]);
     skiff.wait_for_log("Config file unchanged.", Duration::from_secs(10));
     // Reading the file makes inotify access events; they must not start the next check (that
     // loop cost CPU every 200 ms on an idle pod). Absence can only be seen by waiting a while.
     std::thread::sleep(Duration::from_millis(1500));
-    let checks = skiff.log().matches("Config file unchanged.").count();
-    assert_eq!(checks, 1, "{}", skiff.log());
+    let checks = skiff.stderr().matches("Config file unchanged.").count();
+    assert_eq!(checks, 1, "{}", skiff.stderr());
     assert_eq!(skiff.get("/ready").status, 200);
 }

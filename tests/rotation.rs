@@ -1,24 +1,18 @@
 //! Rotation under continuous writing: rename + create, with globs that do and do not match the
 //! rotated names, and copytruncate.
 
-mod common;
+mod support;
 
-use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use common::*;
+use support::compare::assert_exactly_once;
+use support::skiff::Skiff;
+use support::workspace::Workspace;
+use support::writers::{numbered, open_append};
 
 const T: Duration = Duration::from_secs(60);
-
-fn open_append(p: &Path) -> File {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(p)
-        .unwrap()
-}
 
 /// Writes `total` numbered lines into `logs/app.log`, rotating by rename every `every` lines.
 /// Like an application that reopens its log late, a few lines still go to the renamed file.
@@ -55,20 +49,20 @@ fn write_with_renames(logs: &Path, total: usize, every: usize) -> Vec<String> {
 }
 
 fn rename_rotation(glob: &str) {
-    let env = Env::new();
-    let skiff = Skiff::start(&env.console_config(glob, ""), &[]);
+    let ws = Workspace::new();
+    let mut skiff = Skiff::start(&ws.console_config(glob, ""), &[]);
     skiff.wait_for_log("Source started.", T);
-    let logs = env.logs();
+    let logs = ws.logs();
     let written = std::thread::scope(|s| {
         s.spawn(|| write_with_renames(&logs, 120_000, 25_000))
             .join()
             .unwrap()
     });
-    skiff.wait_for(written.len(), T);
+    skiff.wait_for_lines(written.len(), T);
     std::thread::sleep(Duration::from_millis(300));
-    let (code, lines, stderr) = skiff.terminate(T);
-    assert_eq!(code, 0, "{stderr}");
-    assert_exactly_once(&lines, &written, "");
+    let exit = skiff.terminate(T);
+    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert_exactly_once(&exit.lines, &written, "");
 }
 
 #[test]
@@ -86,10 +80,10 @@ fn rename_rotation_with_glob_matching_rotated_names() {
 /// already being read: what skiff had not read yet is read from the copy, nothing twice.
 #[test]
 fn copytruncate_with_copies_matched_loses_and_repeats_nothing() {
-    let env = Env::new();
-    let skiff = Skiff::start(&env.console_config("app.log*", ""), &[]);
+    let ws = Workspace::new();
+    let mut skiff = Skiff::start(&ws.console_config("app.log*", ""), &[]);
     skiff.wait_for_log("Source started.", T);
-    let live = env.logs().join("app.log");
+    let live = ws.log("app.log");
     let mut f = open_append(&live);
     let mut written = Vec::new();
     for round in 0..5 {
@@ -100,7 +94,7 @@ fn copytruncate_with_copies_matched_loses_and_repeats_nothing() {
         }
         // copy, then truncate, with no write in between (the window no tailer can close is
         // tested in the reliability suite with real logrotate).
-        std::fs::copy(&live, env.logs().join(format!("app.log.{round}"))).unwrap();
+        std::fs::copy(&live, ws.logs().join(format!("app.log.{round}"))).unwrap();
         f.set_len(0).unwrap();
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -109,66 +103,66 @@ fn copytruncate_with_copies_matched_loses_and_repeats_nothing() {
         writeln!(f, "{line}").unwrap();
         written.push(line);
     }
-    skiff.wait_for(written.len(), T);
+    skiff.wait_for_lines(written.len(), T);
     std::thread::sleep(Duration::from_millis(500));
-    let (code, lines, stderr) = skiff.terminate(T);
-    assert_eq!(code, 0, "{stderr}");
-    assert_exactly_once(&lines, &written, "");
-    assert!(stderr.contains("truncated"), "{stderr}");
+    let exit = skiff.terminate(T);
+    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert_exactly_once(&exit.lines, &written, "");
+    assert!(exit.stderr.contains("truncated"), "{}", exit.stderr);
 }
 
 /// copytruncate with a glob that does not match the copies: every line skiff read before the
 /// truncation is shipped once, and after the truncation reading restarts at 0.
 #[test]
 fn copytruncate_restarts_at_zero() {
-    let env = Env::new();
-    let skiff = Skiff::start(&env.console_config("*.log", ""), &[]);
+    let ws = Workspace::new();
+    let mut skiff = Skiff::start(&ws.console_config("*.log", ""), &[]);
     skiff.wait_for_log("Source started.", T);
-    let live = env.logs().join("app.log");
+    let live = ws.log("app.log");
     let mut f = open_append(&live);
     let mut written = Vec::new();
     for round in 0..4 {
-        let lines = numbered(&format!("round{round}"), 0, 5000);
+        let lines = numbered(&format!("round{round}"), 0..5000);
         for l in &lines {
             writeln!(f, "{l}").unwrap();
         }
         written.extend(lines);
-        skiff.wait_for(written.len(), T);
-        std::fs::copy(&live, env.logs().join(format!("app.{round}.old"))).unwrap();
+        skiff.wait_for_lines(written.len(), T);
+        std::fs::copy(&live, ws.logs().join(format!("app.{round}.old"))).unwrap();
         f.set_len(0).unwrap();
     }
-    let tail = numbered("short", 0, 3);
+    let tail = numbered("short", 0..3);
     for l in &tail {
         writeln!(f, "{l}").unwrap();
     }
     written.extend(tail);
-    skiff.wait_for(written.len(), T);
-    let (_, lines, _) = skiff.terminate(T);
-    assert_exactly_once(&lines, &written, "");
+    skiff.wait_for_lines(written.len(), T);
+    let exit = skiff.terminate(T);
+    assert_exactly_once(&exit.lines, &written, "");
 }
 
 #[test]
 fn deleted_file_is_read_to_its_end() {
-    let env = Env::new();
-    let skiff = Skiff::start(&env.console_config("*.log", ""), &[]);
+    let ws = Workspace::new();
+    let mut skiff = Skiff::start(&ws.console_config("*.log", ""), &[]);
     skiff.wait_for_log("Source started.", T);
-    let live = env.logs().join("app.log");
+    let live = ws.log("app.log");
     let mut f = open_append(&live);
-    let first = numbered("before", 0, 100);
+    let first = numbered("before", 0..100);
     for l in &first {
         writeln!(f, "{l}").unwrap();
     }
-    skiff.wait_for(100, T);
+    skiff.wait_for_lines(100, T);
     std::fs::remove_file(&live).unwrap();
     // Written through the open handle after the unlink: still delivered.
-    let after = numbered("after", 0, 50);
+    let after = numbered("after", 0..50);
     for l in &after {
         writeln!(f, "{l}").unwrap();
     }
     write!(f, "partial").unwrap();
     drop(f);
-    skiff.wait_for(151, T);
-    let (_, lines, _) = skiff.terminate(T);
+    skiff.wait_for_lines(151, T);
+    let lines = skiff.terminate(T).lines;
     let mut expected = first;
     expected.extend(after);
     expected.push("partial".into());

@@ -3,13 +3,14 @@
 //! with the pod's Downward API variables set, compared exactly; and the README's quick start and
 //! its tour into Elasticsearch.
 
-mod pipeline_support;
 mod support;
 
 use std::path::{Path, PathBuf};
 
-use pipeline_support::run_config;
+use support::compare::masked_lines;
 use support::es_server::{EsServer, EsServerOptions};
+use support::skiff::{run_once, skiff, Output};
+use support::workspace::Workspace;
 
 fn config(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -17,15 +18,24 @@ fn config(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs the shipped config `name` on `lines` written to `<tmp>/app.log`.
+/// Runs the shipped config `name` with its state in `ws` and `env` set (warnings and errors
+/// logged only).
+fn run_in(ws: &Workspace, name: &str, env: &[(&str, &str)]) -> Output {
+    let data = ws.data().display().to_string();
+    let mut env = env.to_vec();
+    env.extend([("SKIFF_DATA_DIR", data.as_str()), ("SKIFF_LOG", "warn")]);
+    run_once(&config(name), &env)
+}
+
+/// Runs the shipped config `name` on `lines` written to `logs/app.log`.
 fn run_seed(name: &str, lines: &[&str]) -> Vec<String> {
-    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::new();
     let content: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    std::fs::write(dir.path().join("app.log"), content).unwrap();
-    let input = format!("{}/*.log", dir.path().display());
-    let run = run_config(
-        &config(name),
-        dir.path(),
+    ws.write("logs/app.log", content);
+    let input = format!("{}/*.log", ws.logs().display());
+    let run = run_in(
+        &ws,
+        name,
         &[
             ("SKIFF_INPUT", input.as_str()),
             ("SKIFF_API_ADDRESS", "127.0.0.1:0"),
@@ -34,7 +44,7 @@ fn run_seed(name: &str, lines: &[&str]) -> Vec<String> {
         ],
     );
     assert!(!run.stderr.contains("ERROR"), "{}", run.stderr);
-    run.lines
+    masked_lines(&run)
 }
 
 #[test]
@@ -88,18 +98,12 @@ fn seed_configs_validate() {
         "fluent-bit-parse.toml",
         "quickstart.toml",
     ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_skiff"))
-            .args(["validate", "--config"])
-            .arg(config(name))
-            .env("POD_NAME", "web-1")
-            .env("POD_NAMESPACE", "shop")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        let path = config(name);
+        let out = skiff(
+            &["validate", "--config", path.to_str().unwrap()],
+            &[("POD_NAME", "web-1"), ("POD_NAMESPACE", "shop")],
         );
+        assert!(out.success(), "{name}: {}", out.stderr);
     }
 }
 
@@ -108,27 +112,22 @@ fn seed_configs_validate() {
 /// because the checkpoint says everything was delivered.
 #[test]
 fn quickstart_parses_the_sample_and_resumes_from_its_checkpoint() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = run_config(&config("quickstart.toml"), dir.path(), &[]);
+    let ws = Workspace::new();
+    let first = masked_lines(&run_in(&ws, "quickstart.toml", &[]));
     let sample = std::fs::read_to_string(config("sample/app.log")).unwrap();
+    assert_eq!(first.len(), sample.lines().count());
     assert_eq!(
-        first.lines.len(),
-        sample.lines().count(),
-        "{}",
-        first.stderr
-    );
-    assert_eq!(
-        first.lines[0],
+        first[0],
         r#"{"timestamp":"2026-11-26T04:00:00.000Z","level":"INFO","message":"user database upstream request handled request_id=892f902bd23f0824 latency_ms=49","file":"config/sample/app.log","kubernetes":{"namespace":"default","pod_name":"quickstart"}}"#
     );
-    let in_pod = run_config(
-        &config("quickstart.toml"),
-        tempfile::tempdir().unwrap().path(),
+    let in_pod = masked_lines(&run_in(
+        &Workspace::new(),
+        "quickstart.toml",
         &[("POD_NAME", "web-1"), ("POD_NAMESPACE", "shop")],
-    );
-    assert!(in_pod.lines[0].ends_with(r#""kubernetes":{"namespace":"shop","pod_name":"web-1"}}"#));
-    let again = run_config(&config("quickstart.toml"), dir.path(), &[]);
-    assert!(again.lines.is_empty(), "{:?}", again.lines);
+    ));
+    assert!(in_pod[0].ends_with(r#""kubernetes":{"namespace":"shop","pod_name":"web-1"}}"#));
+    let again = masked_lines(&run_in(&ws, "quickstart.toml", &[]));
+    assert!(again.is_empty(), "{again:?}");
 }
 
 /// The README's tour into Elasticsearch: the quick start's pipeline ships the sample to the
@@ -137,18 +136,22 @@ fn quickstart_parses_the_sample_and_resumes_from_its_checkpoint() {
 #[test]
 fn quickstart_into_elasticsearch_indexes_every_sample_line_once() {
     let server = EsServer::start(EsServerOptions::default());
-    let dir = tempfile::tempdir().unwrap();
-    let env = [("ELASTICSEARCH_URL", server.url())];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let run = run_config(&config("quickstart-elasticsearch.toml"), dir.path(), &env);
-    assert!(!run.stderr.contains("ERROR"), "{}", run.stderr);
+    let ws = Workspace::new();
+    let url = server.url();
+    let env = [("ELASTICSEARCH_URL", url.as_str())];
+    let run = run_in(&ws, "quickstart-elasticsearch.toml", &env);
+    assert!(
+        run.success() && !run.stderr.contains("ERROR"),
+        "{}",
+        run.stderr
+    );
     let sample = std::fs::read_to_string(config("sample/app.log")).unwrap();
     let docs = server.docs("quickstart-2026.11.26");
     assert_eq!(docs.len(), sample.lines().count(), "{}", run.stderr);
     assert_eq!(docs[0].1["level"], "INFO");
     assert_eq!(docs[0].1["@timestamp"], "2026-11-26T04:00:00.000Z");
     assert_eq!(docs[0].1["kubernetes"]["pod_name"], "quickstart");
-    run_config(&config("quickstart-elasticsearch.toml"), dir.path(), &env);
+    run_in(&ws, "quickstart-elasticsearch.toml", &env);
     assert_eq!(server.total_docs(), sample.lines().count());
     assert_eq!(server.duplicates(), 0);
 }

@@ -10,27 +10,22 @@
 //! Short mode: 4 s of writing at 10,000 lines/s with a 2 s outage; `SKIFF_TORTURE=long`: 20 s
 //! with a 10 s outage.
 
-mod common;
 mod support;
-mod torture;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_exactly_once, Env, Skiff};
 use skiff::metrics::{component, metrics};
+use support::compare::assert_exactly_once;
+use support::es::indexed_messages;
 use support::es_server::{EsServer, EsServerOptions, Faults};
-use torture::inproc::InProc;
-use torture::*;
+use support::inproc::InProc;
+use support::skiff::Skiff;
+use support::torture::{pick, seed};
+use support::wait::{wait_until, wait_until_settled};
+use support::workspace::Workspace;
+use support::writers::{append, checked_lines, Reopen, Rotator, Writer};
 
 const T: Duration = Duration::from_secs(120);
-
-fn indexed(server: &EsServer) -> Vec<String> {
-    server
-        .all_docs()
-        .iter()
-        .map(|(_, _, d)| d["message"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
 
 #[test]
 fn every_fault_at_once_indexes_every_line_once() {
@@ -48,8 +43,8 @@ fn every_fault_at_once_indexes_every_line_once() {
         },
         ..Default::default()
     });
-    let env = Env::new();
-    let config = env.config(&format!(
+    let ws = Workspace::new();
+    let config = ws.config(&format!(
         r#"
 data_dir = "{{dir}}/data"
 shutdown_timeout = "60s"
@@ -69,9 +64,9 @@ retry = {{ initial_backoff = "10ms", max_backoff = "500ms" }}
 "#,
         server.url()
     ));
-    let skiff = Skiff::start_with_env(&config, &[], &[("NO_PROXY", "127.0.0.1,localhost")]);
+    let mut skiff = Skiff::start(&config, &[]);
     skiff.wait_for_log("Source started.", T);
-    let live = env.logs().join("app.log");
+    let live = ws.log("app.log");
     std::fs::write(&live, b"").unwrap();
     let writer = Writer::start(live.clone(), 10_000, 100, Reopen::WhenInodeChanges);
     let rotator = Rotator::start(live.clone(), 300, 900, seed);
@@ -81,7 +76,7 @@ retry = {{ initial_backoff = "10ms", max_backoff = "500ms" }}
     std::thread::sleep(Duration::from_secs(secs) / 2);
     let rotations = rotator.stop();
     let written = writer.stop();
-    let arrived = common::wait_until(T, || server.total_docs() as u64 >= written);
+    let arrived = wait_until(T, || server.total_docs() as u64 >= written);
     assert!(
         arrived,
         "seed {seed}: {} of {written} lines indexed\n{}",
@@ -89,11 +84,16 @@ retry = {{ initial_backoff = "10ms", max_backoff = "500ms" }}
         skiff.stderr()
     );
     assert!(down.elapsed() >= Duration::from_secs(outage));
-    let (code, _, stderr) = skiff.terminate(T);
-    assert_eq!(code, 0, "{stderr}");
+    let exit = skiff.terminate(T);
+    let stderr = exit.stderr;
+    assert_eq!(exit.code, 0, "{stderr}");
 
-    let expected: Vec<String> = (0..written).map(line).collect();
-    assert_exactly_once(&indexed(&server), &expected, &format!("seed {seed}"));
+    let expected = checked_lines(0..written);
+    assert_exactly_once(
+        &indexed_messages(&server),
+        &expected,
+        &format!("seed {seed}"),
+    );
     assert_eq!(
         server.duplicates(),
         0,
@@ -122,10 +122,10 @@ retry = {{ initial_backoff = "10ms", max_backoff = "500ms" }}
 #[test]
 fn events_in_flight_stay_bounded_during_an_outage() {
     let server = EsServer::start(EsServerOptions::default());
-    let env = Env::new();
+    let ws = Workspace::new();
     // 200,000 lines of 100 bytes: 20 MB waiting in the file.
     let lines: Vec<String> = (0..200_000).map(|i| format!("{i:099}")).collect();
-    common::append(&env.logs().join("big.log"), &lines);
+    append(&ws.log("big.log"), &lines);
     let (max_events, max_in_flight, read_buffer) = (500, 2, 64 * 1024);
     let toml = format!(
         r#"
@@ -146,7 +146,7 @@ healthcheck = false
 batch = {{ max_events = {max_events}, timeout = "50ms" }}
 retry = {{ initial_backoff = "10ms", max_backoff = "200ms" }}
 "#,
-        d = env.dir.path().display(),
+        d = ws.dir().display(),
         url = server.url()
     );
     server.outage(Duration::from_secs(600));
@@ -154,17 +154,12 @@ retry = {{ initial_backoff = "10ms", max_backoff = "200ms" }}
     let labels = component("flight");
     let gauge = || metrics().events_unacked.get_or_create(&labels).get();
     // Wait until the source is held back: the gauge stops moving.
-    let mut last = -1;
     let mut peak = 0;
-    for _ in 0..100 {
-        std::thread::sleep(Duration::from_millis(100));
+    wait_until_settled(Duration::from_secs(10), Duration::from_millis(100), || {
         let now = gauge();
         peak = peak.max(now);
-        if now == last && now > 0 {
-            break;
-        }
-        last = now;
-    }
+        now
+    });
     // Still held after a while longer (retries keep failing).
     std::thread::sleep(Duration::from_secs(1));
     peak = peak.max(gauge());
@@ -185,12 +180,12 @@ retry = {{ initial_backoff = "10ms", max_backoff = "200ms" }}
 
     server.end_outage();
     assert!(
-        common::wait_until(T, || server.total_docs() >= lines.len()),
+        wait_until(T, || server.total_docs() >= lines.len()),
         "{} of {} indexed after the outage",
         server.total_docs(),
         lines.len()
     );
     let (result, _) = run.stop();
     assert!(result.is_ok(), "{result:?}");
-    assert_exactly_once(&indexed(&server), &lines, "");
+    assert_exactly_once(&indexed_messages(&server), &lines, "");
 }

@@ -13,16 +13,18 @@
 //! `SKIFF_TORTURE=long`: 100 kills at 50,000 lines/s (Elasticsearch: 50 kills).
 //! The random moments come from a fixed seed (printed on failure; `SKIFF_TORTURE_SEED` replays).
 
-mod common;
 mod support;
-mod torture;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{assert_exactly_once, run_once, Env, Skiff};
+use support::compare::assert_exactly_once;
+use support::es::indexed_messages;
 use support::es_server::{EsServer, EsServerOptions, Faults};
-use torture::*;
+use support::skiff::{run_once, Skiff};
+use support::torture::{pick, seed};
+use support::workspace::Workspace;
+use support::writers::{checked_lines, parse_checked_line, Reopen, Rotator, Writer};
 
 /// Checkpoints are written this often (ms); it bounds what a kill can make skiff ship again.
 const CHECKPOINT_MS: u64 = 100;
@@ -34,12 +36,12 @@ fn kill9_at_random_moments_loses_nothing_and_repeats_only_the_tail() {
     let seed = seed(21);
     let mut rng = fastrand::Rng::with_seed(seed);
     let (kills, rate) = pick((20, 20_000), (100, 50_000));
-    let env = Env::new();
-    let config = env.console_config(
+    let ws = Workspace::new();
+    let config = ws.console_config(
         "app.log*",
         &format!("checkpoint_interval = \"{CHECKPOINT_MS}ms\"\nread_buffer = \"{READ_BUFFER}\""),
     );
-    let live = env.logs().join("app.log");
+    let live = ws.log("app.log");
     std::fs::write(&live, b"").unwrap();
     let writer = Writer::start(live.clone(), rate, rate / 100, Reopen::WhenInodeChanges);
     let rotator = Rotator::start(live.clone(), 200, 700, seed);
@@ -47,21 +49,21 @@ fn kill9_at_random_moments_loses_nothing_and_repeats_only_the_tail() {
     // shipped[i]: what run i printed, in order.
     let mut runs: Vec<Vec<String>> = Vec::new();
     for _ in 0..kills {
-        let skiff = Skiff::start(&config, &[]);
+        let mut skiff = Skiff::start(&config, &[]);
         // From "not started yet" to "in full flow": startup, catch-up and steady state.
         std::thread::sleep(Duration::from_millis(rng.u64(0..800)));
-        runs.push(skiff.kill9());
+        runs.push(skiff.kill9().lines);
     }
     let rotations = rotator.stop();
     let written = writer.stop();
-    let (code, last, stderr) = run_once(&config, &[]);
-    assert_eq!(code, 0, "seed {seed}: {stderr}");
-    runs.push(last);
+    let last = run_once(&config, &[]);
+    assert_eq!(last.code, 0, "seed {seed}: {}", last.stderr);
+    runs.push(last.lines());
 
     let all: Vec<&String> = runs.iter().flatten().collect();
     let garbled: Vec<&&String> = all
         .iter()
-        .filter(|l| parse_line(l).is_none_or(|s| s >= written))
+        .filter(|l| parse_checked_line(l).is_none_or(|s| s >= written))
         .collect();
     assert!(
         garbled.is_empty(),
@@ -71,7 +73,7 @@ fn kill9_at_random_moments_loses_nothing_and_repeats_only_the_tail() {
     );
     let mut seen = vec![false; written as usize];
     for l in &all {
-        if let Some(s) = parse_line(l) {
+        if let Some(s) = parse_checked_line(l) {
             seen[s as usize] = true;
         }
     }
@@ -83,7 +85,7 @@ fn kill9_at_random_moments_loses_nothing_and_repeats_only_the_tail() {
         lost.iter().take(5).collect::<Vec<_>>()
     );
 
-    let corrupt: Vec<String> = std::fs::read_dir(env.path("data/checkpoints"))
+    let corrupt: Vec<String> = std::fs::read_dir(ws.path("data/checkpoints"))
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -149,8 +151,8 @@ fn kill9_at_random_moments_into_elasticsearch_indexes_every_line_once() {
         },
         ..Default::default()
     });
-    let env = Env::new();
-    let config = env.config(&format!(
+    let ws = Workspace::new();
+    let config = ws.config(&format!(
         r#"
 data_dir = "{{dir}}/data"
 shutdown_timeout = "60s"
@@ -171,29 +173,23 @@ retry = {{ initial_backoff = "10ms", max_backoff = "200ms" }}
 "#,
         server.url()
     ));
-    let no_proxy = [("NO_PROXY", "127.0.0.1,localhost")];
-    let live = env.logs().join("app.log");
+    let live = ws.log("app.log");
     std::fs::write(&live, b"").unwrap();
     let writer = Writer::start(live.clone(), rate, rate / 100, Reopen::WhenInodeChanges);
     let rotator = Rotator::start(live.clone(), 200, 700, seed);
     for _ in 0..kills {
-        let skiff = Skiff::start_with_env(&config, &[], &no_proxy);
+        let mut skiff = Skiff::start(&config, &[]);
         std::thread::sleep(Duration::from_millis(rng.u64(0..800)));
         skiff.kill9();
     }
     let rotations = rotator.stop();
     let written = writer.stop();
-    let (code, _, stderr) = run_once(&config, &no_proxy);
-    assert_eq!(code, 0, "seed {seed}: {stderr}");
+    let last = run_once(&config, &[]);
+    assert_eq!(last.code, 0, "seed {seed}: {}", last.stderr);
 
-    let messages: Vec<String> = server
-        .all_docs()
-        .iter()
-        .map(|(_, _, d)| d["message"].as_str().unwrap_or_default().to_owned())
-        .collect();
-    let expected: Vec<String> = (0..written).map(line).collect();
+    let expected = checked_lines(0..written);
     assert_exactly_once(
-        &messages,
+        &indexed_messages(&server),
         &expected,
         &format!("seed {seed}, {kills} kills, {rotations} rotations"),
     );

@@ -14,9 +14,7 @@
 //!
 //! Short mode: ~3 s of writing at 40,000 lines/s; `SKIFF_TORTURE=long`: 20 s at 100,000 lines/s.
 
-mod common;
 mod support;
-mod torture;
 
 use std::collections::HashSet;
 use std::os::unix::fs::PermissionsExt;
@@ -24,9 +22,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{assert_exactly_once, counts, Env, Skiff};
+use support::compare::{assert_exactly_once, counts};
+use support::es::indexed_messages;
 use support::es_server::{EsServer, EsServerOptions, Faults};
-use torture::*;
+use support::inproc::InProc;
+use support::skiff::{run_once, Exit, Skiff};
+use support::torture::{is_root, pick, seed};
+use support::wait::wait_until;
+use support::workspace::{file_lines, files_with_prefix, Workspace};
+use support::writers::{append, checked_lines, parse_checked_line, truncate, Reopen, Writer};
 
 const T: Duration = Duration::from_secs(120);
 
@@ -38,7 +42,7 @@ enum Mode {
 
 /// Writes a logrotate config for `log` (mode 0644: logrotate silently ignores a config that
 /// others may write) and returns its path.
-fn logrotate_config(env: &Env, log: &Path, mode: Mode) -> PathBuf {
+fn logrotate_config(ws: &Workspace, log: &Path, mode: Mode) -> PathBuf {
     let su = if is_root() { "    su root root\n" } else { "" };
     let how = match mode {
         Mode::Create => "create",
@@ -48,8 +52,7 @@ fn logrotate_config(env: &Env, log: &Path, mode: Mode) -> PathBuf {
         "{}\n{{\n{su}    rotate 1000\n    {how}\n    missingok\n    nocompress\n}}\n",
         log.display()
     );
-    let path = env.path("logrotate.conf");
-    std::fs::write(&path, text).unwrap();
+    let path = ws.write("logrotate.conf", text);
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     path
 }
@@ -119,16 +122,13 @@ impl Outcome {
     fn assert_present_shipped_once(&self, mode: Mode) -> usize {
         let shipped = counts(&self.shipped);
         let present = self.present();
-        let present_set: HashSet<&str> = present.iter().map(String::as_str).collect();
-        let missing: Vec<&String> = present
+        let in_files = counts(&present);
+        let missing: Vec<&String> = present.iter().filter(|l| !shipped.contains(l)).collect();
+        let repeated: Vec<(&str, usize)> = shipped.iter().filter(|(_, n)| *n > 1).collect();
+        let extra: Vec<&str> = shipped
             .iter()
-            .filter(|l| !shipped.contains_key(l.as_str()))
-            .collect();
-        let mut repeated: Vec<(&&str, &usize)> = shipped.iter().filter(|(_, n)| **n > 1).collect();
-        repeated.sort();
-        let extra: Vec<&&str> = shipped
-            .keys()
-            .filter(|l| !present_set.contains(*l))
+            .map(|(l, _)| l)
+            .filter(|l| !in_files.contains(l))
             .collect();
         assert!(
             missing.is_empty() && repeated.is_empty() && (mode == Mode::CopyTruncate || extra.is_empty()),
@@ -141,7 +141,7 @@ impl Outcome {
             repeated.first(),
             extra.len(),
             extra.first(),
-            self.saved_log() + &self.whereabouts(repeated.first().map(|(l, _)| **l))
+            self.saved_log() + &self.whereabouts(repeated.first().map(|(l, _)| *l))
         );
         extra.len()
     }
@@ -158,7 +158,7 @@ impl Outcome {
         let bad: Vec<&String> = self
             .shipped
             .iter()
-            .filter(|l| parse_line(l).is_none_or(|s| s >= self.written))
+            .filter(|l| parse_checked_line(l).is_none_or(|s| s >= self.written))
             .filter(|l| !tails.contains(l.as_str()))
             .collect();
         assert!(
@@ -184,58 +184,36 @@ enum Out<'a> {
     Es(&'a EsServer),
 }
 
-fn es_config(env: &Env, glob: &str, url: &str) -> PathBuf {
-    env.config(&format!(
-        r#"
-data_dir = "{{dir}}/data"
-shutdown_timeout = "30s"
-[api]
-enabled = false
-[sources.app]
-type = "file"
-include = ["{{dir}}/logs/{glob}"]
-glob_interval = "100ms"
-rotate_wait = "1s"
-[sinks.es]
-type = "elasticsearch"
-inputs = ["app"]
-endpoints = ["{url}"]
-batch = {{ max_events = 2000, timeout = "50ms" }}
-retry = {{ initial_backoff = "10ms", max_backoff = "200ms" }}
-"#
-    ))
-}
-
-/// The `message` of every document in the index (one per id).
-fn indexed(server: &EsServer) -> Vec<String> {
-    server
-        .all_docs()
-        .iter()
-        .map(|(_, _, d)| d["message"].as_str().unwrap_or_default().to_owned())
-        .collect()
+fn es_config(ws: &Workspace, glob: &str, url: &str) -> PathBuf {
+    ws.es_config(
+        glob,
+        &[url.to_owned()],
+        "",
+        "batch = { max_events = 2000, timeout = \"50ms\" }\nretry = { initial_backoff = \"10ms\", max_backoff = \"200ms\" }",
+    )
 }
 
 /// Runs skiff on `glob` while logrotate rotates `app.log` in `mode`.
 fn run(mode: Mode, glob: &str, seed: u64, out: Out) -> Outcome {
-    let env = Env::new();
-    let logs = env.logs();
+    let ws = Workspace::new();
+    let logs = ws.logs();
     let live = logs.join("app.log");
     std::fs::write(&live, b"").unwrap();
-    let conf = logrotate_config(&env, &live, mode);
-    let state = env.path("logrotate.state");
+    let conf = logrotate_config(&ws, &live, mode);
+    let state = ws.path("logrotate.state");
     let config = match out {
-        Out::Stdout => env.console_config(glob, ""),
-        Out::Es(server) => es_config(&env, glob, &server.url()),
+        Out::Stdout => ws.console_config(glob, ""),
+        Out::Es(server) => es_config(&ws, glob, &server.url()),
     };
-    let skiff = Skiff::start_with_env(&config, &[], &[("NO_PROXY", "127.0.0.1,localhost")]);
+    let mut skiff = Skiff::start(&config, &[]);
     skiff.wait_for_log("Source started.", T);
     let count = || match out {
-        Out::Stdout => skiff.count(),
+        Out::Stdout => skiff.line_count(),
         Out::Es(server) => server.total_docs(),
     };
     let shipped_now = || match out {
         Out::Stdout => skiff.lines(),
-        Out::Es(server) => indexed(server),
+        Out::Es(server) => indexed_messages(server),
     };
 
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -289,16 +267,16 @@ fn run(mode: Mode, glob: &str, seed: u64, out: Out) -> Outcome {
         }
     }
     // Counting first keeps the output collector from waiting on a lock held for a full copy.
-    let arrived = common::wait_until(T, || {
+    let arrived = wait_until(T, || {
         count() >= must_arrive.len() && {
             let got = shipped_now();
-            let got: HashSet<&String> = got.iter().collect();
+            let got = counts(&got);
             must_arrive.iter().all(|l| got.contains(l))
         }
     });
     if !arrived {
         let got = shipped_now();
-        let got: HashSet<&String> = got.iter().collect();
+        let got = counts(&got);
         let mut missing: Vec<&String> = must_arrive.iter().filter(|l| !got.contains(l)).collect();
         missing.sort();
         let place = missing.first().map(|m| {
@@ -321,7 +299,11 @@ fn run(mode: Mode, glob: &str, seed: u64, out: Out) -> Outcome {
         );
     }
     std::thread::sleep(Duration::from_millis(300));
-    let (code, printed, stderr) = skiff.terminate(T);
+    let Exit {
+        code,
+        lines: printed,
+        stderr,
+    } = skiff.terminate(T);
     assert_eq!(code, 0, "seed {seed}: {}", tail(&stderr));
     assert!(!stderr.contains("panicked"), "{stderr}");
     let shipped = match out {
@@ -332,7 +314,7 @@ fn run(mode: Mode, glob: &str, seed: u64, out: Out) -> Outcome {
                 0,
                 "seed {seed}: an id was written twice"
             );
-            indexed(server)
+            indexed_messages(server)
         }
     };
     Outcome {
@@ -388,7 +370,11 @@ fn logrotate_copytruncate_with_copies_matched_loses_only_the_copy_window() {
     let o = run(Mode::CopyTruncate, "app.log*", seed(13), Out::Stdout);
     o.assert_nothing_garbled();
     let caught = o.assert_present_shipped_once(Mode::CopyTruncate);
-    let in_files: HashSet<u64> = o.present().iter().filter_map(|l| parse_line(l)).collect();
+    let in_files: HashSet<u64> = o
+        .present()
+        .iter()
+        .filter_map(|l| parse_checked_line(l))
+        .collect();
     let window = o.written - in_files.len() as u64;
     eprintln!(
         "copytruncate, copies matched: {} lines written, {} rotations; every line in a file shipped once; {window} lines in no file (written between copy and truncate), {caught} of them read before the truncate and shipped",
@@ -402,18 +388,14 @@ fn logrotate_copytruncate_without_copies_loses_only_what_the_copies_hold() {
     let o = run(Mode::CopyTruncate, "*.log", seed, Out::Stdout);
     o.assert_nothing_garbled();
     let shipped = counts(&o.shipped);
-    let repeated: Vec<_> = shipped.iter().filter(|(_, n)| **n > 1).collect();
+    let repeated: Vec<_> = shipped.iter().filter(|(_, n)| *n > 1).collect();
     assert!(
         repeated.is_empty(),
         "seed {seed}: {} lines shipped twice, e.g. {:?}",
         repeated.len(),
         repeated.first()
     );
-    let missing_live: Vec<&String> = o
-        .live
-        .iter()
-        .filter(|l| !shipped.contains_key(l.as_str()))
-        .collect();
+    let missing_live: Vec<&String> = o.live.iter().filter(|l| !shipped.contains(l)).collect();
     assert!(
         missing_live.is_empty(),
         "seed {seed}: {} lines of the live file not shipped, e.g. {:?}",
@@ -423,12 +405,10 @@ fn logrotate_copytruncate_without_copies_loses_only_what_the_copies_hold() {
     // In each copy, skiff read a prefix before the truncation: what it did not ship is the rest.
     let mut lost_in_copies = 0;
     for (path, lines) in &o.copies {
-        let first_missing = lines.iter().position(|l| !shipped.contains_key(l.as_str()));
+        let first_missing = lines.iter().position(|l| !shipped.contains(l));
         if let Some(i) = first_missing {
-            let shipped_after: Vec<&String> = lines[i..]
-                .iter()
-                .filter(|l| shipped.contains_key(l.as_str()))
-                .collect();
+            let shipped_after: Vec<&String> =
+                lines[i..].iter().filter(|l| shipped.contains(l)).collect();
             assert!(
                 shipped_after.is_empty(),
                 "seed {seed}: {}: line {:?} is missing but {} later lines were shipped (e.g. {:?})",
@@ -492,32 +472,31 @@ fn logrotate_copytruncate_into_elasticsearch_indexes_every_line_once() {
 /// every line of the original twice.
 #[test]
 fn a_copy_seen_while_logrotate_writes_it_is_not_read_twice() {
-    let env = Env::new();
-    let live = env.logs().join("app.log");
-    let lines: Vec<String> = (0..1000).map(line).collect();
-    common::append(&live, &lines);
-    let skiff = Skiff::start(&env.console_config("app.log*", ""), &[]);
-    skiff.wait_for(1000, T);
+    let ws = Workspace::new();
+    let live = ws.log("app.log");
+    let lines = checked_lines(0..1000);
+    append(&live, &lines);
+    let mut skiff = Skiff::start(&ws.console_config("app.log*", ""), &[]);
+    skiff.wait_for_lines(1000, T);
     let content = std::fs::read(&live).unwrap();
-    let copy = env.logs().join("app.log.1");
+    let copy = ws.logs().join("app.log.1");
     std::fs::write(&copy, b"").unwrap();
     std::thread::sleep(Duration::from_millis(300)); // several scans see it empty
     std::fs::write(&copy, &content[..100]).unwrap();
     std::thread::sleep(Duration::from_millis(300)); // and then shorter than a fingerprint
     std::fs::write(&copy, &content).unwrap();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&live)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
-    let after: Vec<String> = (1000..1010).map(line).collect();
-    common::append(&live, &after);
-    skiff.wait_for(1010, T);
+    truncate(&live);
+    let after = checked_lines(1000..1010);
+    append(&live, &after);
+    skiff.wait_for_lines(1010, T);
     std::thread::sleep(Duration::from_millis(500));
-    let (code, shipped, stderr) = skiff.terminate(T);
+    let Exit {
+        code,
+        lines: shipped,
+        stderr,
+    } = skiff.terminate(T);
     assert_eq!(code, 0, "{stderr}");
-    let expected: Vec<String> = (0..1010).map(line).collect();
+    let expected = checked_lines(0..1010);
     assert_exactly_once(&shipped, &expected, &format!("stderr:\n{stderr}"));
 }
 
@@ -527,27 +506,26 @@ fn a_copy_seen_while_logrotate_writes_it_is_not_read_twice() {
 /// from its old position into the middle of new lines.
 #[test]
 fn a_truncation_hidden_by_new_writes_is_still_seen() {
-    let env = Env::new();
-    let live = env.logs().join("app.log");
-    let old: Vec<String> = (0..20_000).map(line).collect();
-    common::append(&live, &old);
-    let skiff = Skiff::start(&env.console_config("*.log", ""), &[]);
-    skiff.wait_for(old.len(), T);
+    let ws = Workspace::new();
+    let live = ws.log("app.log");
+    let old = checked_lines(0..20_000);
+    append(&live, &old);
+    let mut skiff = Skiff::start(&ws.console_config("*.log", ""), &[]);
+    skiff.wait_for_lines(old.len(), T);
     skiff.signal("STOP");
-    std::fs::copy(&live, env.logs().join("app.log.1")).unwrap();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&live)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
-    let new: Vec<String> = (20_000..60_000).map(line).collect();
-    common::append(&live, &new);
+    std::fs::copy(&live, ws.logs().join("app.log.1")).unwrap();
+    truncate(&live);
+    let new = checked_lines(20_000..60_000);
+    append(&live, &new);
     skiff.signal("CONT");
-    let all: Vec<String> = (0..60_000).map(line).collect();
-    let arrived = common::wait_until(Duration::from_secs(20), || skiff.count() >= all.len());
+    let all = checked_lines(0..60_000);
+    let arrived = wait_until(Duration::from_secs(20), || skiff.line_count() >= all.len());
     std::thread::sleep(Duration::from_millis(300));
-    let (code, shipped, stderr) = skiff.terminate(T);
+    let Exit {
+        code,
+        lines: shipped,
+        stderr,
+    } = skiff.terminate(T);
     assert_eq!(code, 0, "{stderr}");
     assert!(arrived, "only {} lines arrived\n{stderr}", shipped.len());
     assert_exactly_once(&shipped, &all, &format!("stderr:\n{stderr}"));
@@ -559,35 +537,35 @@ fn a_truncation_hidden_by_new_writes_is_still_seen() {
 /// known as already delivered, not taken for a truncated file and read again from its start.
 #[test]
 fn a_copy_shorter_than_what_was_read_is_not_read_again_after_a_restart() {
-    let env = Env::new();
-    let live = env.logs().join("app.log");
-    let config = env.console_config("app.log*", "checkpoint_interval = \"50ms\"");
-    common::append(&live, &(0..1000).map(line).collect::<Vec<_>>());
-    let skiff = Skiff::start(&config, &[]);
-    skiff.wait_for(1000, T);
-    std::fs::copy(&live, env.logs().join("app.log.1")).unwrap();
-    common::append(&live, &(1000..1010).map(line).collect::<Vec<_>>());
-    skiff.wait_for(1010, T);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&live)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
-    common::append(&live, &(1010..1020).map(line).collect::<Vec<_>>());
-    skiff.wait_for(1020, T);
+    let ws = Workspace::new();
+    let live = ws.log("app.log");
+    let config = ws.console_config("app.log*", "checkpoint_interval = \"50ms\"");
+    append(&live, &checked_lines(0..1000));
+    let mut skiff = Skiff::start(&config, &[]);
+    skiff.wait_for_lines(1000, T);
+    std::fs::copy(&live, ws.logs().join("app.log.1")).unwrap();
+    append(&live, &checked_lines(1000..1010));
+    skiff.wait_for_lines(1010, T);
+    truncate(&live);
+    append(&live, &checked_lines(1010..1020));
+    skiff.wait_for_lines(1020, T);
     std::thread::sleep(Duration::from_millis(300));
-    let (code, mut shipped, stderr) = skiff.terminate(T);
+    let Exit {
+        code,
+        lines: mut shipped,
+        stderr,
+    } = skiff.terminate(T);
     assert_eq!(code, 0, "{stderr}");
-    let (code, again, stderr) = common::run_once(&config, &[]);
-    assert_eq!(code, 0, "{stderr}");
+    let out = run_once(&config, &[]);
+    let (again, stderr) = (out.lines(), out.stderr);
+    assert_eq!(out.code, 0, "{stderr}");
     assert!(
         again.is_empty(),
         "{} lines shipped again\n{stderr}",
         again.len()
     );
     shipped.extend(again);
-    let expected: Vec<String> = (0..1020).map(line).collect();
+    let expected = checked_lines(0..1020);
     assert_exactly_once(&shipped, &expected, "");
 }
 
@@ -597,29 +575,29 @@ fn a_copy_shorter_than_what_was_read_is_not_read_again_after_a_restart() {
 /// file created and rotated away in that time is never read.
 #[test]
 fn a_file_rotated_away_while_downstream_is_full_is_still_read() {
-    let env = Env::new();
-    let logs = env.logs();
+    let ws = Workspace::new();
+    let logs = ws.logs();
     let live = logs.join("app.log");
     let toml = format!(
         "data_dir = \"{d}/data\"\n[api]\nenabled = false\n[sources.held]\ntype = \"file\"\ninclude = [\"{d}/logs/*.log\"]\nglob_interval = \"50ms\"\nrotate_wait = \"200ms\"\nread_buffer = \"16KiB\"\n",
-        d = env.dir.path().display()
+        d = ws.dir().display()
     );
-    let mut expected: Vec<String> = (0..50_000).map(line).collect();
-    common::append(&live, &expected);
-    let run = torture::inproc::InProc::start_held(&toml);
+    let mut expected = checked_lines(0..50_000);
+    append(&live, &expected);
+    let run = InProc::start_held(&toml);
     std::thread::sleep(Duration::from_millis(300)); // the channel fills; the source waits
     let mut next = 50_000;
     for rotation in 1..=3 {
         std::fs::rename(&live, logs.join(format!("app.log.{rotation}"))).unwrap();
-        let lines: Vec<String> = (next..next + 1000).map(line).collect();
-        common::append(&live, &lines);
+        let lines = checked_lines(next..next + 1000);
+        append(&live, &lines);
         expected.extend(lines);
         next += 1000;
         std::thread::sleep(Duration::from_millis(300)); // several scan intervals
     }
     run.release();
     assert!(
-        common::wait_until(T, || run.count() >= expected.len()),
+        wait_until(T, || run.count() >= expected.len()),
         "{} of {} lines",
         run.count(),
         expected.len()

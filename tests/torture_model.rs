@@ -18,18 +18,20 @@
 //!
 //! Cases: 8 in short mode, 64 with `SKIFF_TORTURE=long`; `PROPTEST_CASES` overrides both.
 
-mod common;
-mod torture;
+mod support;
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{wait_until, Env, Skiff};
 use proptest::prelude::*;
 use skiff::config::interpolate::interpolate;
-use torture::pick;
+use support::compare::compare_lines;
+use support::skiff::Skiff;
+use support::torture::pick;
+use support::wait::wait_until;
+use support::workspace::Workspace;
+use support::writers::{open_append, truncate};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -174,11 +176,7 @@ impl Model {
                 self.files.len() - 1
             }
         };
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.live_path())
-            .unwrap();
+        let mut f = open_append(&self.live_path());
         f.write_all(text.as_bytes()).unwrap();
         self.files[live].size += text.len();
     }
@@ -222,12 +220,7 @@ impl Model {
         self.rotations += 1;
         let to = self.dir.join(format!("app.log.{}", self.rotations));
         std::fs::copy(self.live_path(), to).unwrap();
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(self.live_path())
-            .unwrap()
-            .set_len(0)
-            .unwrap();
+        truncate(&self.live_path());
         let copy = MFile {
             current: std::mem::take(&mut self.files[live].current),
             size: self.files[live].size,
@@ -276,22 +269,22 @@ impl Runs {
     }
 
     fn terminate(&mut self) {
-        if let Some(s) = self.skiff.take() {
-            let (code, lines, stderr) = s.terminate(T);
-            assert_eq!(code, 0, "{stderr}");
-            self.done.extend(lines);
+        if let Some(mut s) = self.skiff.take() {
+            let exit = s.terminate(T);
+            assert_eq!(exit.code, 0, "{}", exit.stderr);
+            self.done.extend(exit.lines);
         }
     }
 
     fn kill(&mut self) {
-        if let Some(s) = self.skiff.take() {
-            self.done.extend(s.kill9());
+        if let Some(mut s) = self.skiff.take() {
+            self.done.extend(s.kill9().lines);
         }
     }
 }
 
-fn config(env: &Env) -> PathBuf {
-    env.config(
+fn config(ws: &Workspace) -> PathBuf {
+    ws.config(
         r#"
 data_dir = "{dir}/data"
 shutdown_timeout = "10s"
@@ -314,9 +307,9 @@ encoding = "text"
 
 /// Runs `ops` and checks the output against the model; `Err` explains a mismatch.
 fn check(ops: &[Op]) -> Result<(), String> {
-    let env = Env::new();
+    let ws = Workspace::new();
     let mut model = Model {
-        dir: env.logs(),
+        dir: ws.logs(),
         files: Vec::new(),
         live: None,
         lines: Vec::new(),
@@ -324,7 +317,7 @@ fn check(ops: &[Op]) -> Result<(), String> {
         rotations: 0,
     };
     let mut runs = Runs {
-        config: config(&env),
+        config: config(&ws),
         skiff: None,
         done: Vec::new(),
     };
@@ -371,7 +364,7 @@ fn check(ops: &[Op]) -> Result<(), String> {
     settle(&runs, &model)?;
     runs.terminate();
     model.stopped();
-    compare(&runs.done, &model.lines, kills)
+    compare_lines(&runs.done, &model.lines, kills).map_err(|e| format!("{kills} kills: {e}"))
 }
 
 /// Before a SIGTERM: skiff has found every file (it drains what it knows) and read what it can.
@@ -384,32 +377,6 @@ fn settle(runs: &Runs, model: &Model) -> Result<(), String> {
     }
     std::thread::sleep(Duration::from_millis(150));
     Ok(())
-}
-
-fn compare(shipped: &[String], expected: &[String], kills: usize) -> Result<(), String> {
-    let mut want: HashMap<&str, usize> = HashMap::new();
-    for l in expected {
-        *want.entry(l).or_default() += 1;
-    }
-    let mut got: HashMap<&str, usize> = HashMap::new();
-    for l in shipped {
-        *got.entry(l).or_default() += 1;
-    }
-    let missing: Vec<&&str> = want.keys().filter(|l| !got.contains_key(*l)).collect();
-    let unexpected: Vec<&&str> = got.keys().filter(|l| !want.contains_key(*l)).collect();
-    let too_often: Vec<(&&str, &usize)> = got
-        .iter()
-        .filter(|(l, n)| want.get(*l).is_some_and(|w| **n > *w + kills))
-        .collect();
-    if missing.is_empty() && unexpected.is_empty() && too_often.is_empty() {
-        return Ok(());
-    }
-    Err(format!(
-        "{kills} kills: missing {:?}, not lines {:?}, shipped too often {:?}",
-        &missing[..missing.len().min(3)],
-        &unexpected[..unexpected.len().min(3)],
-        &too_often[..too_often.len().min(3)]
-    ))
 }
 
 fn model_cases() -> u32 {

@@ -1,9 +1,18 @@
 //! Golden tests: each transform, through the real binary (`run --once`), from input lines to the
 //! exact JSON lines on stdout.
 
-mod pipeline_support;
+mod support;
 
-use pipeline_support::{pipeline, run_once};
+use support::compare::masked_lines;
+use support::skiff::{run_once, validate, Output};
+use support::workspace::{pipeline, Workspace};
+
+/// Runs `config` (a [`pipeline`]) on `content` in `logs/app.log`.
+fn run(config: &str, content: &str, env: &[(&str, &str)]) -> Output {
+    let ws = Workspace::new();
+    ws.write("logs/app.log", content);
+    run_once(&ws.config(config), env)
+}
 
 /// Runs `transforms` on `input` lines and checks stdout against `expected`.
 fn golden(transforms: &str, input: &[&str], expected: &[&str]) {
@@ -12,8 +21,8 @@ fn golden(transforms: &str, input: &[&str], expected: &[&str]) {
 
 fn golden_env(transforms: &str, input: &[&str], env: &[(&str, &str)], expected: &[&str]) {
     let content: String = input.iter().map(|l| format!("{l}\n")).collect();
-    let run = run_once(&pipeline(transforms), &[("app.log", &content)], env);
-    assert_eq!(run.lines, expected, "stderr:\n{}", run.stderr);
+    let run = run(&pipeline(transforms), &content, env);
+    assert_eq!(masked_lines(&run), expected, "stderr:\n{}", run.stderr);
 }
 
 #[test]
@@ -254,13 +263,11 @@ conditions = [{ field = "level", equals = "debug" }, { field = "path", matches =
 
 #[test]
 fn kubernetes_metadata() {
-    let dir = tempfile::tempdir().unwrap();
-    let labels = dir.path().join("labels");
-    std::fs::write(
-        &labels,
+    let ws = Workspace::new();
+    let labels = ws.write(
+        "labels",
         "app.kubernetes.io/name=\"shop\"\ntier=\"front \\\"end\\\" \\u2713\"\n",
-    )
-    .unwrap();
+    );
     golden_env(
         &format!(
             r#"
@@ -285,26 +292,18 @@ labels_file = "{}"
 
 #[test]
 fn invalid_transform_config_names_the_place() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = pipeline(
+    let ws = Workspace::new();
+    let config = ws.config(&pipeline(
         r#"
 [transforms.last]
 type = "parse_regex"
 inputs = ["in"]
 pattern = '(?P<unclosed'
 "#,
-    )
-    .replace("{dir}", &dir.path().display().to_string());
-    let path = dir.path().join("skiff.toml");
-    std::fs::write(&path, config).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_skiff"))
-        .args(["validate", "--config"])
-        .arg(&path)
-        .env("SKIFF_DATA_DIR", dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    ));
+    let out = validate(&config);
+    assert!(!out.success());
+    let stderr = out.stderr;
     assert!(
         stderr.contains("skiff.toml:15:1: transforms.last.pattern: invalid regex"),
         "{stderr}"
@@ -331,14 +330,20 @@ fields = { "kubernetes.pod_name" = "p" }
     let sole =
         pipeline(transforms).replace("file_key = \"\"", "file_key = \"\"\nread_buffer = \"4KiB\"");
     let shared = format!("{sole}\n[sinks.other]\ntype = \"blackhole\"\ninputs = [\"last\"]\n");
-    let encoded = run_once(&sole, &[("app.log", &content)], &[]);
-    let by_sink = run_once(&shared, &[("app.log", &content)], &[]);
-    assert_eq!(encoded.lines.len(), 20_000, "stderr:\n{}", encoded.stderr);
-    for (i, line) in encoded.lines.iter().enumerate() {
+    let encoded_run = run(&sole, &content, &[]);
+    let encoded = masked_lines(&encoded_run);
+    let by_sink = run(&shared, &content, &[]);
+    assert_eq!(encoded.len(), 20_000, "stderr:\n{}", encoded_run.stderr);
+    for (i, line) in encoded.iter().enumerate() {
         let expected = format!(
             r#"{{"timestamp":"<read_at>","n":{i},"msg":"line {i} \"quoted\"","kubernetes":{{"pod_name":"p"}}}}"#
         );
         assert_eq!(line, &expected);
     }
-    assert_eq!(encoded.lines, by_sink.lines, "stderr:\n{}", by_sink.stderr);
+    assert_eq!(
+        encoded,
+        masked_lines(&by_sink),
+        "stderr:\n{}",
+        by_sink.stderr
+    );
 }

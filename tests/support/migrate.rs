@@ -1,13 +1,12 @@
-//! Helpers shared by the `skiff migrate` tests: run the binary, compare with golden files,
-//! and the environment the converted configs refer to.
+//! The `skiff migrate` tests' fixtures: the cases with golden outputs, the environment the
+//! converted configs refer to, and converted configs made to run locally.
 
-#![allow(dead_code)]
-
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use toml_edit::{value, Array, DocumentMut, Item, Table};
+
+use super::compare::masked_lines;
+use super::skiff::{run_once, skiff};
 
 /// Where the migrate fixtures live, relative to the crate root (the tests' working directory).
 pub const FIXTURES: &str = "tests/fixtures/migrate";
@@ -42,72 +41,16 @@ pub const CASES: &[(&str, &str, i32)] = &[
     ("vector-more", "vector.toml", 0),
 ];
 
-/// What a run of the binary printed.
-pub struct Run {
-    pub stdout: String,
-    pub stderr: String,
-    pub code: i32,
-}
-
-impl From<Output> for Run {
-    fn from(o: Output) -> Run {
-        Run {
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-            code: o.status.code().unwrap_or(-1),
-        }
-    }
-}
-
-/// Runs `skiff ARGS` with the fixtures' environment.
-pub fn skiff(args: &[&str]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_skiff"));
-    cmd.args(args)
-        .env_remove("SKIFF_CONFIG")
-        .env_remove("SKIFF_LOG");
-    for (k, v) in ENV {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("skiff runs").into()
-}
-
 /// The path of a case's input.
 pub fn input(case: &str, file: &str) -> String {
     format!("{FIXTURES}/{case}/{file}")
 }
 
-/// Compares `actual` with the golden file `path`; with `SKIFF_BLESS=1`, writes it instead.
-pub fn assert_golden(path: &Path, actual: &str) {
-    if std::env::var_os("SKIFF_BLESS").is_some() {
-        std::fs::write(path, actual).expect("write golden file");
-        return;
-    }
-    let expected = std::fs::read_to_string(path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e} (run with SKIFF_BLESS=1)",
-            path.display()
-        )
-    });
-    if expected != actual {
-        panic!(
-            "{} differs from the output.\n--- expected\n{expected}\n--- actual\n{actual}",
-            path.display()
-        );
-    }
-}
-
 /// The golden output of a case, as produced by the binary.
 pub fn migrated(case: &str, file: &str) -> String {
-    let run = skiff(&["migrate", &input(case, file)]);
+    let run = skiff(&["migrate", &input(case, file)], ENV);
     assert!(run.code == 0 || run.code == 2, "{case}: {}", run.stderr);
     run.stdout
-}
-
-/// Writes `text` to `dir/name` and returns the path.
-pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write file");
-    path
 }
 
 /// Points a config at `logs`, keeps its state in `data`, turns the API off, and swaps each
@@ -139,47 +82,11 @@ pub fn local(text: &str, logs: &Path, data: &Path) -> String {
     doc.to_string()
 }
 
-/// Runs `skiff run --once` on `config` and returns the events it printed.
-pub fn run_once(config: &Path) -> Vec<serde_json::Value> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_skiff"));
-    cmd.args(["run", "--once", "--config", config.to_str().unwrap()])
-        .env_remove("SKIFF_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in ENV {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("skiff run --once did not finish on {}", config.display());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}: {}\n{stdout}",
-        config.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // Events without a time of their own carry the time they were read: the same for both
-    // runs in spirit, not to the millisecond.
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    stdout
-        .lines()
-        .map(|l| {
-            let mut v: serde_json::Value =
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
-            if let Some(ts) = v.get_mut("timestamp") {
-                if ts.as_str().is_some_and(|t| t.starts_with(&today)) {
-                    *ts = serde_json::Value::String("<read time>".into());
-                }
-            }
-            v
-        })
+/// Runs `skiff run --once` on `config` with the fixtures' environment and returns the events it
+/// printed, read times masked.
+pub fn run_events(config: &Path) -> Vec<serde_json::Value> {
+    masked_lines(&run_once(config, ENV))
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect()
 }

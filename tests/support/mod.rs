@@ -1,6 +1,32 @@
-//! Shared helpers for skiff's integration tests; each test file pulls them in
-//! with `mod support;` and uses only some, hence the `dead_code` allowance.
+//! What skiff's integration tests share, one module per concern. Every test file pulls it in
+//! with `mod support;` and uses only some of it, hence the `dead_code` allowance (here only).
+//!
+//! - `skiff`: the binary: run it to completion, or keep it running with its output collected,
+//!   signal it, wait for its exit.
+//! - `api`: skiff's HTTP API from a test: probes, `/metrics` parsed.
+//! - `workspace`: a test's temp dir (`logs/`, `data/`, a config with `{dir}`), the usual
+//!   configs, and readers of what skiff and the writers left in it.
+//! - `writers`: how logs get written: numbered lines, self-checking lines, a paced writer
+//!   thread that survives rotation, a rotator.
+//! - `compare`: exactly-once comparison, messages of output lines, golden files, masked read
+//!   times.
+//! - `wait`: polling with a timeout, never a fixed sleep as an assertion.
+//! - `es_server`: the in-process Elasticsearch-compatible server (also the example's);
+//!   `es`: what skiff's tests read from it.
+//! - `inproc`: skiff's pipeline run inside the test process, with a collecting sink.
+//! - `torture`: the torture suite's modes (`SKIFF_TORTURE=long`) and seeds
+//!   (`SKIFF_TORTURE_SEED`).
+//! - `migrate`: the `skiff migrate` fixtures and their environment.
 #![allow(dead_code)]
 
+pub mod api;
+pub mod compare;
+pub mod es;
 pub mod es_server;
+pub mod inproc;
 pub mod migrate;
+pub mod skiff;
+pub mod torture;
+pub mod wait;
+pub mod workspace;
+pub mod writers;

@@ -17,8 +17,8 @@
 //! Submodules: `store` keeps indices and documents, `mapping` checks sources
 //! against dynamic mappings, `bulk` parses NDJSON bulk bodies and writes
 //! responses, `service` is the HTTP layer (routing, auth, decoding, faults,
-//! recording). They sit in `es_server/` and are named by `#[path]` so that the
-//! standalone example can include this file too.
+//! recording). The standalone example (`examples/es_test_server.rs`) includes
+//! this directory by path.
 //!
 //! Faults are drawn from a seeded RNG, so a test that sends its requests one
 //! after another sees the same faults on every run; concurrent requests draw
@@ -34,13 +34,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-#[path = "es_server/bulk.rs"]
 mod bulk;
-#[path = "es_server/mapping.rs"]
 mod mapping;
-#[path = "es_server/service.rs"]
 mod service;
-#[path = "es_server/store.rs"]
 mod store;
 
 /// How the server is set up. Every field has a sensible default, so tests
