@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::config::FieldError;
 use crate::event::{FieldPath, Fields, Value};
-pub use crate::time::{Dialect, TimestampParser, Timezone};
+pub use crate::time::{Dialect, Now, TimestampParser, Timezone};
 
 /// `timestamp = { field = "timestamp", format = "...", timezone = "UTC", keep = true }` on a
 /// parser.
@@ -137,10 +137,15 @@ pub enum Applied {
 impl TimestampRule {
     /// Reads the time field of `fields` and applies `keep`.
     pub fn apply(&self, fields: &mut Fields) -> Applied {
+        self.apply_at(fields, Now::System)
+    }
+
+    /// [`Self::apply`] with `now` as the current time (for formats without a year or date).
+    pub fn apply_at(&self, fields: &mut Fields, now: Now) -> Applied {
         let Some(raw) = fields.get_path(&self.field) else {
             return Applied::Absent;
         };
-        let Some(ts) = self.parser.parse_value(raw) else {
+        let Some(ts) = self.parser.parse_value_at(raw, now) else {
             return Applied::Unreadable;
         };
         match self.keep {
