@@ -9,8 +9,9 @@
 //! A local time that a daylight-saving change makes ambiguous (it happens twice) or skips (it
 //! never happens) is read with the offset in force just before the change: `01:30` on the
 //! night clocks go back is the first `01:30`, the summer one; `02:30` on the night they go
-//! forward is read as standard time, which is `03:30` summer time. Fluent Bit's parser
-//! reaches the same instants in the usual cases; Vector refuses both (a parse error).
+//! forward is read as standard time, which is `03:30` summer time. Fluent Bit reads a skipped
+//! time the same way, and picks a repeated hour by the order of the zone file's offsets;
+//! Vector refuses both (a parse error).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
