@@ -14,7 +14,7 @@ use chrono::{DateTime, Datelike, Utc};
 
 use super::fast::FastFormat;
 use super::yearless::{self, Fill, Missing, Now};
-use super::zone::{instant, Timezone};
+use super::zone::{minus_offset, Timezone};
 use super::FormatError;
 
 /// A compiled chrono format.
@@ -139,10 +139,7 @@ impl ChronoFormat {
     pub fn read(&self, s: &str, zone: &Timezone, now: Now) -> Option<DateTime<Utc>> {
         if let Some((local, offset)) = self.fast.and_then(|f| f.parse(s.as_bytes())) {
             return match offset {
-                Some(off) => {
-                    let t = local.and_utc();
-                    instant(t.timestamp() - i64::from(off), t.timestamp_subsec_nanos())
-                }
+                Some(off) => minus_offset(local, off),
                 None => zone.to_utc(local),
             };
         }

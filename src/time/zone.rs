@@ -17,7 +17,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 
 use super::posix_tz::PosixTz;
 use super::tzif::{self, Tzif};
@@ -224,9 +224,17 @@ impl Timezone {
     }
 
     /// The instant of a local time in this zone.
+    #[inline]
     pub fn to_utc(&self, t: NaiveDateTime) -> Option<DateTime<Utc>> {
-        let t = t.and_utc();
-        instant(self.local_to_utc(t.timestamp()), t.timestamp_subsec_nanos())
+        match self {
+            // The hot path of the common formats: no conversion through seconds.
+            Timezone::Utc => Some(t.and_utc()),
+            Timezone::Fixed(off) => minus_offset(t, *off),
+            Timezone::Zone(z) => {
+                let t = t.and_utc();
+                instant(z.local_to_utc(t.timestamp()), t.timestamp_subsec_nanos())
+            }
+        }
     }
 
     /// The date in this zone at `now`.
@@ -244,6 +252,13 @@ pub fn instant(secs: i64, nanos: u32) -> Option<DateTime<Utc>> {
             .then(|| DateTime::from_timestamp(secs + 1, nanos - 1_000_000_000))
             .flatten()
     })
+}
+
+/// The instant of local time `t` written with offset `off` (seconds east of UTC).
+#[inline]
+pub fn minus_offset(t: NaiveDateTime, off: i32) -> Option<DateTime<Utc>> {
+    t.checked_sub_signed(TimeDelta::seconds(i64::from(off)))
+        .map(|t| t.and_utc())
 }
 
 /// A fixed offset: `+hh:mm`, `+hhmm` or `+hh` (or `-`), at most 23:59. Returns seconds east
