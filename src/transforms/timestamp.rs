@@ -54,11 +54,29 @@ pub fn default_timezone() -> String {
 }
 
 /// `keep` as written: a boolean or a word.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeepSetting {
     Bool(bool),
     Word(String),
+}
+
+impl<'de> Deserialize<'de> for KeepSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<KeepSetting, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = KeepSetting;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("true, false or \"original\"")
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<KeepSetting, E> {
+                Ok(KeepSetting::Bool(b))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<KeepSetting, E> {
+                Ok(KeepSetting::Word(s.to_owned()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 impl Default for KeepSetting {
@@ -209,6 +227,8 @@ mod tests {
         assert!(e.message.contains("\"original\""), "{}", e.message);
         let e = toml::from_str::<TimestampConfig>("dialect = \"strftime\"").unwrap_err();
         assert!(e.to_string().contains("chrono"), "{e}");
+        let e = toml::from_str::<TimestampConfig>("keep = 3").unwrap_err();
+        assert!(e.to_string().contains("true, false or \"original\""), "{e}");
         let e = rule("format = \"%b %d %H:%M:%S.%L\"").unwrap_err();
         assert_eq!(e.path, vec!["format"]);
         assert!(
