@@ -11,6 +11,7 @@ use chrono::{NaiveDateTime, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use skiff::codec::json::JsonEncoder;
 use skiff::event::{Batch, LineSpan, Lines, Origin, Payload};
+use skiff::time::{Dialect, TimestampParser};
 use skiff::transforms::Transform;
 
 const LINES: usize = 2000;
@@ -334,12 +335,7 @@ fn timestamps(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(
         times.iter().map(|t| t.len() as u64).sum(),
     ));
-    let parser = skiff::transforms::timestamp::TimestampParser::new(
-        Some("%Y-%m-%dT%H:%M:%S%.3f"),
-        &[],
-        "UTC",
-    )
-    .unwrap();
+    let parser = TimestampParser::new(Some("%Y-%m-%dT%H:%M:%S%.3f"), &[], "UTC").unwrap();
     g.bench_function("skiff_fast_path", |b| {
         b.iter(|| times.iter().filter_map(|t| parser.parse_str(t)).count())
     });
@@ -351,6 +347,37 @@ fn timestamps(c: &mut Criterion) {
                 .count()
         })
     });
+    g.finish();
+
+    // Container runtimes' times, nine fraction digits and Z, read by the stock `docker` and
+    // `cri` parsers' formats in the Fluent Bit dialect, and by chrono's `%+`.
+    let runtime: Vec<String> = (0..LINES)
+        .map(|i| format!("2026-11-26T04:{:02}:{:02}.{:09}Z", (i / 60) % 60, i % 60, i))
+        .collect();
+    let mut g = c.benchmark_group("timestamp_runtime");
+    g.throughput(Throughput::Bytes(
+        runtime.iter().map(|t| t.len() as u64).sum(),
+    ));
+    for (name, format, dialect) in [
+        (
+            "fluentbit_docker",
+            "%Y-%m-%dT%H:%M:%S.%L",
+            Dialect::Fluentbit,
+        ),
+        (
+            "fluentbit_cri",
+            "%Y-%m-%dT%H:%M:%S.%L%z",
+            Dialect::Fluentbit,
+        ),
+        ("chrono_rfc3339_items", "%+", Dialect::Chrono),
+        ("rfc3339", "rfc3339", Dialect::Chrono),
+    ] {
+        let parser = TimestampParser::build(Some(format), &[], dialect, "UTC").unwrap();
+        assert!(parser.parse_str(&runtime[0]).is_some(), "{name}");
+        g.bench_function(name, |b| {
+            b.iter(|| runtime.iter().filter_map(|t| parser.parse_str(t)).count())
+        });
+    }
     g.finish();
 }
 

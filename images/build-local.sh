@@ -11,7 +11,8 @@
 #      layout as the final stage of images/Dockerfile) holding that binary and
 #      the CA bundle builds with no network, runs read-only as 65532 with no
 #      capabilities (`--version` and a `--once` job on a mounted sample
-#      directory), and is smaller than the size budget.
+#      directory, whose times are read in America/New_York from the image's
+#      zoneinfo files), and is smaller than the size budget.
 #
 # Usage: images/build-local.sh [options]
 #   --install        apt-get install podman buildah runc if podman is missing
@@ -128,9 +129,16 @@ type = "file"
 include = ["$2/*.log"]
 read_from = "beginning"
 
+# Read in a named zone: in the image this needs its zoneinfo files.
+[transforms.time]
+type = "parse_regex"
+inputs = ["app_logs"]
+pattern = '^(?P<timestamp>\\S+) (?P<level>\\S+) (?P<message>.*)$'
+timestamp = { format = "%Y-%m-%dT%H:%M:%S", timezone = "America/New_York" }
+
 [sinks.stdout]
 type = "console"
-inputs = ["app_logs"]
+inputs = ["time"]
 encoding = "json"
 EOF
   chmod 0644 "$1"
@@ -148,6 +156,11 @@ check_once_output() { # $1 = what ran, $2 = file with its stdout
   if ((${#missing[@]})); then
     echo "--- output of $1:" >&2; cat "$2" >&2
     fail "$1: lines missing from the console sink: ${missing[*]}"
+  fi
+  # 12:00 in New York on 2024-05-01 (daylight saving time) is 16:00 UTC.
+  if ! grep -q '"timestamp":"2024-05-01T16:00:00.000Z"' "$2"; then
+    echo "--- output of $1:" >&2; cat "$2" >&2
+    fail "$1: times were not read in America/New_York"
   fi
 }
 
@@ -196,6 +209,10 @@ install -m 0755 "$bin" "$ctx/skiff"
 install -m 0644 "$ca_bundle" "$ctx/ca-certificates.crt"
 echo "skiff:x:$RUN_UID:$RUN_GID:skiff:/var/lib/skiff:/sbin/nologin" >"$ctx/passwd"
 echo "skiff:x:$RUN_GID:" >"$ctx/group"
+zoneinfo=/usr/share/zoneinfo
+[[ -f "$zoneinfo/America/New_York" ]] || fail "$zoneinfo is missing (apt-get install tzdata)"
+cp -a "$zoneinfo" "$ctx/zoneinfo"
+rm -rf "$ctx/zoneinfo/right" "$ctx/zoneinfo/posix" "$ctx/zoneinfo/localtime"
 
 old_id=$(pm image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
 revision=$(git -C "$repo_root" rev-parse HEAD 2>/dev/null || echo unknown)

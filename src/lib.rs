@@ -51,6 +51,8 @@
 //! - [`sources`]: the `file` source (discovery, line reading, checkpoints, the tail loop).
 //! - [`transforms`]: functions on batches: parsers (JSON, regex, logfmt, CRI, docker),
 //!   multiline, timestamps, field edits, filter, pod metadata.
+//! - [`time`]: reading times: chrono and Fluent Bit formats, IANA zones from zoneinfo files,
+//!   years for formats that leave them out.
 //! - [`sinks`]: `console`, `blackhole`, `elasticsearch` (bulk API, per-item retries, dead letters).
 //! - [`codec`]: JSON encoding into reusable buffers.
 //! - [`topology`]: wiring and running the graph; drain on shutdown.
@@ -87,5 +89,6 @@ pub mod ratelimit;
 pub mod reload;
 pub mod sinks;
 pub mod sources;
+pub mod time;
 pub mod topology;
 pub mod transforms;

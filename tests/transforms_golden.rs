@@ -184,25 +184,27 @@ keep = false
         &[
             &format!(
                 r#"{{"timestamp":"{}-07-04T08:00:00.000Z","message":"summer"}}"#,
-                year_near("07-04")
+                year_near("07-04T08:00:00")
             ),
             &format!(
                 r#"{{"timestamp":"{}-01-15T09:00:00.000Z","message":"winter"}}"#,
-                year_near("01-15")
+                year_near("01-15T09:00:00")
             ),
             r#"{"timestamp":"<read_at>","time":"Foo 1 00:00:00","message":"bad","_skiff_error":"timestamp field `time` did not parse"}"#,
         ],
     );
 }
 
-/// The year a syslog date without a year is given: the one closest to now.
-fn year_near(month_day: &str) -> i32 {
-    use chrono::{Datelike, NaiveDate, Utc};
-    let now = Utc::now().date_naive();
-    (now.year() - 1..=now.year() + 1)
-        .filter_map(|y| NaiveDate::parse_from_str(&format!("{y}-{month_day}"), "%Y-%m-%d").ok())
-        .min_by_key(|d| (*d - now).num_days().abs())
-        .map(|d| d.year())
+/// The year a syslog date without a year is given: the latest that puts it at most an hour
+/// after now. `utc` is the date and time it stands for in UTC, without the year.
+fn year_near(utc: &str) -> i32 {
+    use chrono::{DateTime, Datelike, Duration, Utc};
+    let limit = Utc::now() + Duration::hours(1);
+    (limit.year() - 8..=limit.year() + 1)
+        .rev()
+        .find(|y| {
+            DateTime::parse_from_rfc3339(&format!("{y}-{utc}Z")).is_ok_and(|t| t.to_utc() <= limit)
+        })
         .unwrap()
 }
 

@@ -127,7 +127,10 @@ pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
 
 /// Writes a timestamp as a JSON string in RFC 3339 (UTC, milliseconds), without allocating.
 pub fn write_timestamp(out: &mut Vec<u8>, ts: &DateTime<Utc>) {
-    let year = ts.year();
+    // The fields of the naive UTC time: those of a `DateTime` each go through an offset
+    // addition, which costs about 300 instructions a line when the optimiser does not inline it.
+    let t = ts.naive_utc();
+    let year = t.year();
     if !(0..=9999).contains(&year) {
         // Outside what four digits hold: let chrono write the extended form.
         let _ = write!(
@@ -137,7 +140,7 @@ pub fn write_timestamp(out: &mut Vec<u8>, ts: &DateTime<Utc>) {
         );
         return;
     }
-    let ms = ts.timestamp_subsec_millis().min(999);
+    let ms = (t.nanosecond() / 1_000_000).min(999);
     let mut b = *b"\"0000-00-00T00:00:00.000Z\"";
     let put = |b: &mut [u8; 26], at: usize, v: u32, width: usize| {
         let mut v = v;
@@ -147,11 +150,11 @@ pub fn write_timestamp(out: &mut Vec<u8>, ts: &DateTime<Utc>) {
         }
     };
     put(&mut b, 1, year as u32, 4);
-    put(&mut b, 6, ts.month(), 2);
-    put(&mut b, 9, ts.day(), 2);
-    put(&mut b, 12, ts.hour(), 2);
-    put(&mut b, 15, ts.minute(), 2);
-    put(&mut b, 18, ts.second(), 2);
+    put(&mut b, 6, t.month(), 2);
+    put(&mut b, 9, t.day(), 2);
+    put(&mut b, 12, t.hour(), 2);
+    put(&mut b, 15, t.minute(), 2);
+    put(&mut b, 18, t.second(), 2);
     put(&mut b, 21, ms, 3);
     out.extend_from_slice(&b);
 }

@@ -11,8 +11,8 @@
 //! `remove_fields`, `filter`, `kubernetes`); shared pieces in their own files: [`parser`] (what
 //! the field parsers share), [`partial`] (what the container log parsers share), [`pending`]
 //! (events assembled from several lines, with their acknowledgements), [`json_value`],
-//! [`regex_tail`], [`timestamp`] and [`timestamp_fast`], [`types`], [`template`], [`downward`],
-//! [`on_error`].
+//! [`regex_tail`], [`timestamp`] (its engine is [`crate::time`]), [`types`], [`template`],
+//! [`downward`], [`on_error`].
 
 pub mod add_fields;
 pub mod downward;
@@ -35,7 +35,6 @@ pub mod remove_fields;
 pub mod rename_fields;
 pub mod template;
 pub mod timestamp;
-pub mod timestamp_fast;
 pub mod types;
 
 #[cfg(test)]

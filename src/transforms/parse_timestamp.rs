@@ -2,7 +2,9 @@
 //! Bit's `Time_Key` / `Time_Format`), with the formats of [`super::timestamp`].
 //!
 //! The parsed time becomes the event's timestamp; with `keep = true` (default) the field is
-//! replaced by the time (written as RFC 3339 UTC with milliseconds), else removed. An event
+//! replaced by the time (written as RFC 3339 UTC with milliseconds), with `keep = "original"`
+//! it stays as written, with `keep = false` it is removed. `dialect = "fluentbit"` reads Fluent
+//! Bit's `Time_Format`s ([`crate::time`]). An event
 //! without the field passes unchanged. A value that does not parse: `on_error = "keep"` (default)
 //! passes the event on marked with `_skiff_error` and counted in `skiff_transform_errors_total
 //! {reason="timestamp"}`; `"drop"` drops it (counted with reason `parse_error`).
@@ -11,10 +13,13 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use super::on_error::{ErrorReport, OnError, Problem};
-use super::timestamp::{default_field, default_timezone, TimestampConfig, TimestampRule};
+use super::timestamp::{
+    default_field, default_timezone, Applied, KeepSetting, TimestampConfig, TimestampRule,
+};
 use super::{Transform, TransformConfig};
 use crate::config::{parse_table, FieldError};
 use crate::event::{Batch, Event, Payload, Value, ERROR_KEY};
+use crate::time::Dialect;
 
 /// `[transforms.NAME] type = "parse_timestamp"`, as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -29,19 +34,19 @@ struct RawParseTimestampConfig {
     /// Formats tried in order.
     #[serde(default)]
     formats: Vec<String>,
+    /// How patterns are read: `chrono` (default) or `fluentbit`.
+    #[serde(default)]
+    dialect: Dialect,
     /// Zone of times written without an offset (default `UTC`).
     #[serde(default = "default_timezone")]
     timezone: String,
-    /// Replace the field with the parsed time (default true) or remove it.
-    #[serde(default = "default_true")]
-    keep: bool,
+    /// `true` (default): the parsed time replaces the field; `"original"`: kept as written;
+    /// `false`: removed.
+    #[serde(default)]
+    keep: KeepSetting,
     /// `keep` (default) or `drop` events whose time does not parse.
     #[serde(default)]
     on_error: OnError,
-}
-
-fn default_true() -> bool {
-    true
 }
 
 /// A validated `parse_timestamp` transform.
@@ -60,6 +65,7 @@ impl ParseTimestampConfig {
             field: raw.field.clone(),
             format: raw.format,
             formats: raw.formats,
+            dialect: raw.dialect,
             timezone: raw.timezone,
             keep: raw.keep,
         }
@@ -98,26 +104,18 @@ pub struct ParseTimestamp {
 impl ParseTimestamp {
     /// Sets the event's time; false when the event must be dropped.
     fn apply(&mut self, ev: &mut Event) -> bool {
-        let rule = &self.config.rule;
-        let Some(raw) = ev.fields.get_path(&rule.field) else {
-            return true;
-        };
-        match rule.parser.parse_value(raw) {
-            Some(ts) => {
+        match self.config.rule.apply(&mut ev.fields) {
+            Applied::Absent => true,
+            Applied::Time(ts) => {
                 ev.timestamp = Some(ts);
-                if rule.keep {
-                    ev.fields.insert_path(&rule.field, Value::Timestamp(ts));
-                } else {
-                    ev.fields.remove_path(&rule.field);
-                }
                 true
             }
-            None if self.config.on_error == OnError::Drop => {
+            Applied::Unreadable if self.config.on_error == OnError::Drop => {
                 self.report
                     .record(Problem::Dropped, "timestamp did not parse");
                 false
             }
-            None => {
+            Applied::Unreadable => {
                 self.report
                     .record(Problem::KeptTimestamp, "timestamp did not parse");
                 ev.fields.insert(

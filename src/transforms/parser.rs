@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::on_error::{ErrorReport, OnError, Problem, Reason};
-use super::timestamp::{TimestampConfig, TimestampRule};
+use super::timestamp::{Applied, TimestampConfig, TimestampRule};
 use super::Transform;
 use crate::config::{parse_table, FieldError};
 use crate::event::{Batch, Event, FieldPath, Fields, Payload, Value, ERROR_KEY, TRUNCATED_KEY};
@@ -286,17 +286,10 @@ impl<P: Parse> ParserTransform<P> {
         warning: &mut Option<Reason>,
     ) -> Option<DateTime<Utc>> {
         let rule = self.opts.timestamp.as_ref()?;
-        let raw = parsed.get_path(&rule.field)?;
-        match rule.parser.parse_value(raw) {
-            Some(ts) => {
-                if rule.keep {
-                    parsed.insert_path(&rule.field, Value::Timestamp(ts));
-                } else {
-                    parsed.remove_path(&rule.field);
-                }
-                Some(ts)
-            }
-            None => {
+        match rule.apply(parsed) {
+            Applied::Absent => None,
+            Applied::Time(ts) => Some(ts),
+            Applied::Unreadable => {
                 self.report
                     .record(Problem::KeptTimestamp, "timestamp did not parse");
                 // A type warning, if any, is less useful than this one.
