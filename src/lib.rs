@@ -53,6 +53,7 @@
 //! - [`api`]: the HTTP listener: `/health`, `/ready`, `/metrics`.
 //! - [`reload`]: watching the config file and replacing the topology without loss.
 //! - [`ratelimit`]: rate-limited warnings for per-line problems.
+//! - [`dialect`]: other tools' dialects (Fluent Bit's Onigmo regexes) translated into skiff's.
 //! - [`migrate`]: `skiff migrate`, Fluent Bit and Vector configs converted to skiff's.
 //! - [`app`]: what the binary does: logging setup, `run`, `validate`.
 
@@ -64,6 +65,7 @@ pub mod api;
 pub mod app;
 pub mod codec;
 pub mod config;
+pub mod dialect;
 pub mod event;
 pub mod intern;
 pub mod metrics;
