@@ -8,7 +8,8 @@
 //!
 //! Layout: one file per transform type (`parse_json`, `parse_regex`, `parse_logfmt`,
 //! `parse_cri`, `parse_docker`, `multiline`, `parse_timestamp`, `add_fields`, `rename_fields`,
-//! `remove_fields`, `filter`, `kubernetes`); shared pieces in their own files: [`parser`] (what
+//! `remove_fields`, `filter`, `kubernetes`), and a folder for `parse` ([`parsers`]: Fluent Bit's
+//! parsers by name or inline); shared pieces in their own files: [`parser`] (what
 //! the field parsers share), [`partial`] (what the container log parsers share), [`pending`]
 //! (events assembled from several lines, with their acknowledgements), [`json_value`],
 //! [`regex_tail`], [`timestamp`] and [`timestamp_fast`], [`types`], [`template`], [`downward`],
@@ -28,6 +29,7 @@ pub mod parse_logfmt;
 pub mod parse_regex;
 pub mod parse_timestamp;
 pub mod parser;
+pub mod parsers;
 pub mod partial;
 pub mod pending;
 pub mod regex_tail;
@@ -83,6 +85,7 @@ pub trait Transform: Send {
 
 /// Every transform type, for messages.
 pub const KINDS: &[&str] = &[
+    "parse",
     "parse_json",
     "parse_regex",
     "parse_logfmt",
@@ -100,6 +103,7 @@ pub const KINDS: &[&str] = &[
 /// Parses the table of a transform of type `kind`.
 pub fn parse(kind: &str, table: toml::Table) -> Result<Box<dyn TransformConfig>, FieldError> {
     match kind {
+        "parse" => Ok(Box::new(parsers::ParseConfig::parse(table)?)),
         "parse_json" => Ok(Box::new(parse_json::ParseJsonConfig::parse(table)?)),
         "parse_regex" => Ok(Box::new(parse_regex::ParseRegexConfig::parse(table)?)),
         "parse_logfmt" => Ok(Box::new(parse_logfmt::ParseLogfmtConfig::parse(table)?)),

@@ -34,6 +34,7 @@
 
 mod class;
 mod emit;
+mod group;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -77,15 +78,38 @@ struct Options {
     extended: bool,
 }
 
+/// A translated pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Translation {
+    /// The pattern in Rust syntax, without the multi-line flag.
+    pub pattern: String,
+    /// The pattern has `^` or `$`, which are line anchors in Ruby: they need `(?m)` on texts
+    /// that hold a newline (on one line, they mean the same either way).
+    pub line_anchors: bool,
+}
+
+impl Translation {
+    /// The pattern with the multi-line flag when it needs it.
+    pub fn full(&self) -> String {
+        if self.line_anchors {
+            format!("(?m){}", self.pattern)
+        } else {
+            self.pattern.clone()
+        }
+    }
+}
+
 /// Translates a Fluent Bit `Regex` value (delimiters and options allowed) into Rust syntax.
 pub fn to_rust(pattern: &str) -> Result<String, OnigmoError> {
+    translate(pattern).map(|t| t.full())
+}
+
+/// Translates a Fluent Bit `Regex` value, keeping the multi-line flag apart.
+pub fn translate(pattern: &str) -> Result<Translation, OnigmoError> {
     let (body, offset, opts) = strip_delimiters(pattern);
     let tree = parse::parse(body, offset + 1, opts.extended)?;
     let mut out = emit::emit(&tree, opts.ignore_case)?;
     let mut flags = String::new();
-    if tree.line_anchors {
-        flags.push('m');
-    }
     if opts.ignore_case {
         flags.push('i');
     }
@@ -95,8 +119,12 @@ pub fn to_rust(pattern: &str) -> Result<String, OnigmoError> {
     if !flags.is_empty() {
         out.insert_str(0, &format!("(?{flags})"));
     }
-    check(&out)?;
-    Ok(out)
+    let t = Translation {
+        pattern: out,
+        line_anchors: tree.line_anchors,
+    };
+    check(&t.full())?;
+    Ok(t)
 }
 
 /// Checks the translation with the syntax `parse_regex` compiles with.

@@ -32,6 +32,7 @@ fn matches(rust: &str, hay: &str) -> bool {
 fn delimiters_and_options_as_fluent_bit_strips_them() {
     assert_eq!(ok("/abc/"), "abc");
     assert_eq!(ok("/abc/i"), "(?i)abc");
+    assert_eq!(ok("/^abc/i"), "(?m)(?i)^abc");
     assert_eq!(ok("/a.c/m"), "(?s)a.c");
     assert_eq!(ok("/a b/x"), "ab");
     assert_eq!(ok("/a b/xo"), "ab");
