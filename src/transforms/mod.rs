@@ -21,6 +21,8 @@ pub mod filter;
 pub mod json_value;
 pub mod kubernetes;
 pub mod multiline;
+pub mod multiline_container;
+pub mod multiline_rules;
 pub mod on_error;
 pub mod parse_cri;
 pub mod parse_docker;
@@ -109,7 +111,7 @@ pub fn parse(kind: &str, table: toml::Table) -> Result<Box<dyn TransformConfig>,
         "parse_logfmt" => Ok(Box::new(parse_logfmt::ParseLogfmtConfig::parse(table)?)),
         "parse_cri" => Ok(Box::new(parse_cri::ParseCriConfig::parse(table)?)),
         "parse_docker" => Ok(Box::new(parse_docker::ParseDockerConfig::parse(table)?)),
-        "multiline" => Ok(Box::new(multiline::MultilineConfig::parse(table)?)),
+        "multiline" => multiline_container::parse_multiline(table),
         "parse_timestamp" => Ok(Box::new(parse_timestamp::ParseTimestampConfig::parse(
             table,
         )?)),
