@@ -43,7 +43,7 @@ impl FluentTime {
     /// Compiles `format`; `offset` is Fluent Bit's `Time_Offset` (`+0200`, `-05:00`).
     pub fn new(format: &str, offset: Option<&str>) -> Result<FluentTime, String> {
         let year_less = !(format.contains("%Y") || format.contains("%y") || format.contains("%s"));
-        let with_offset = format.contains("%z") || format.contains("%Z") || format.contains("%SZ");
+        let with_offset = format.contains("%z") || format.contains("%Z");
         let chrono_format = format.replace("%z", "%#z");
         let full = if year_less {
             format!("%Y {chrono_format}")
