@@ -11,3 +11,23 @@ use fidelity_support::run_suite;
 fn fluent_bit_parsers() {
     run_suite("parsers");
 }
+
+#[test]
+fn fluent_bit_multiline() {
+    run_suite("multiline");
+}
+
+#[test]
+fn vector_cri() {
+    run_suite("cri");
+}
+
+#[test]
+fn vector_docker() {
+    run_suite("docker");
+}
+
+#[test]
+fn logfmt_decoders() {
+    run_suite("logfmt");
+}

@@ -154,6 +154,7 @@ impl RuntimeParser {
             timestamp,
             extra: fields,
             problem,
+            group: 0,
         })
     }
 
@@ -182,6 +183,7 @@ impl RuntimeParser {
             timestamp,
             extra,
             problem,
+            group: 1,
         })
     }
 

@@ -90,6 +90,9 @@ pub struct Piece {
     pub extra: Fields,
     /// The time did not parse.
     pub problem: Option<Reason>,
+    /// Pieces join only pieces of their group (the format that read them, when a transform
+    /// reads several).
+    pub group: u8,
 }
 
 /// Reads one runtime line.
@@ -107,8 +110,8 @@ pub struct JoinTransform<P> {
     content_key: Bytes,
     on_error: OnError,
     max_bytes: usize,
-    /// Unfinished lines per (file, stream).
-    pending: HashMap<(Option<u64>, Bytes), Pending>,
+    /// Unfinished lines per (file, format group, stream).
+    pending: HashMap<(Option<u64>, u8, Bytes), Pending>,
     report: ErrorReport,
 }
 
@@ -173,7 +176,7 @@ impl<P: PieceParser> JoinTransform<P> {
         meta: &BatchMeta,
         out: &mut Output,
     ) {
-        let key = (file, piece.stream);
+        let key = (file, piece.group, piece.stream);
         if piece.partial {
             match self.pending.get_mut(&key) {
                 Some(p) => p.append(b"", &piece.message, self.max_bytes),
@@ -319,7 +322,7 @@ impl<P: PieceParser> Transform for JoinTransform<P> {
             // Invariant: encoded batches only ever reach the sink that encoded them.
             Payload::Encoded(_) => unreachable!("an encoded batch reached a transform"),
         }
-        for ((f, _), p) in self.pending.iter_mut() {
+        for ((f, _, _), p) in self.pending.iter_mut() {
             if *f == file {
                 p.hold_acks_of(&batch);
             }

@@ -7,7 +7,8 @@
 //! - `id`: the peer's test (function, example or file name);
 //! - `transforms`: the transform tables, as in a config (with `type`, without `inputs`);
 //! - `input` (text lines) or `input_hex` (lines as hex bytes; invalid UTF-8 is replaced as the
-//!   file source replaces it);
+//!   file source replaces it); in `input` and `events`, `{cycle:N:text}` stands for `text`
+//!   repeated up to `N` characters (the long lines of the peers' tests);
 //! - `events`: what skiff must give, one JSON object of fields per event (no `file` field:
 //!   the batches carry no path);
 //! - `times`: the events' times (`2017-07-17T20:17:03.100Z`, `read` for the read time, `{year}`
@@ -196,9 +197,22 @@ pub fn time_text(t: Option<DateTime<Utc>>) -> String {
     }
 }
 
+/// Expands `{cycle:N:text}`: `text` repeated up to `N` characters.
+pub fn expand(s: &str) -> String {
+    let Some(start) = s.find("{cycle:") else {
+        return s.to_owned();
+    };
+    let rest = &s[start + 7..];
+    let (n, rest) = rest.split_once(':').expect("{cycle:N:text}");
+    let (text, after) = rest.split_once('}').expect("{cycle:N:text}");
+    let n: usize = n.parse().expect("a count");
+    let long: String = text.chars().cycle().take(n).collect();
+    format!("{}{long}{}", &s[..start], expand(after))
+}
+
 /// The input lines of a case.
 fn lines(case: &Case) -> Vec<Vec<u8>> {
-    let mut out: Vec<Vec<u8>> = case.input.iter().map(|l| l.as_bytes().to_vec()).collect();
+    let mut out: Vec<Vec<u8>> = case.input.iter().map(|l| expand(l).into_bytes()).collect();
     for h in &case.input_hex {
         let bytes = (0..h.len())
             .step_by(2)
@@ -224,7 +238,9 @@ pub fn check(case: &Case) -> Result<Outcome, String> {
     let want: Vec<serde_json::Value> = case
         .events
         .iter()
-        .map(|e| serde_json::from_str(e).map_err(|err| format!("bad expected JSON {e}: {err}")))
+        .map(|e| {
+            serde_json::from_str(&expand(e)).map_err(|err| format!("bad expected JSON {e}: {err}"))
+        })
         .collect::<Result<_, _>>()?;
     if got != want {
         return Err(format!(
