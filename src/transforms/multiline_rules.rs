@@ -313,4 +313,31 @@ mod tests {
         );
         assert_eq!(g.iter().map(Vec::len).collect::<Vec<_>>(), [1, 1, 3, 1]);
     }
+
+    proptest::proptest! {
+        /// Through the `multiline` transform, whatever the lines: each comes out once, in order.
+        #[test]
+        fn every_line_in_one_group(
+            which in 0..RULE_PARSERS.len(),
+            lines in proptest::collection::vec(
+                "(\\PC{0,20}|[\\t ]+(at|from|File) [a-z.:0-9()]{0,12}|[A-Za-z.]{1,12}(Exception|Error): x|panic: x|goroutine 1 \\[x\\]:|Traceback \\(most recent call last\\):)",
+                0..12,
+            ),
+        ) {
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let table: toml::Table =
+                toml::from_str(&format!("parser = {:?}", RULE_PARSERS[which])).unwrap();
+            let mut t = crate::transforms::parse("multiline", table).unwrap().build("ml_prop");
+            let out = crate::transforms::testing::run_lines(t.as_mut(), &refs);
+            let texts: Vec<String> = out
+                .into_iter()
+                .flat_map(|mut b| b.take_events())
+                .flat_map(|e| {
+                    let text = e.fields.get("message").unwrap().as_str().unwrap().to_owned();
+                    text.split('\n').map(str::to_owned).collect::<Vec<_>>()
+                })
+                .collect();
+            proptest::prop_assert_eq!(texts, lines);
+        }
+    }
 }

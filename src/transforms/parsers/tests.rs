@@ -129,3 +129,30 @@ parsers = ["json"]"#)
     );
     assert_eq!(err("parser = 3").path, ["parser"]);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every built-in parser, on any line: no panic, one event per line, and a line
+        /// that does not parse keeps its text.
+        #[test]
+        fn builtins_keep_every_line(
+            which in 0..table::BUILTINS.len(),
+            lines in prop::collection::vec("\\PC{0,60}|[<>\\[\\]\" :0-9a-zA-Z./-]{0,60}", 1..6),
+        ) {
+            let mut t = build(&format!("parser = {:?}", table::BUILTINS[which].name)).unwrap();
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let out = run_lines(t.as_mut(), &refs);
+            let events: Vec<_> = out.into_iter().flat_map(|mut b| b.take_events()).collect();
+            prop_assert_eq!(events.len(), lines.len());
+            let unread = Value::from("the text is not in the parser's format");
+            for (ev, line) in events.iter().zip(&lines) {
+                if ev.fields.get("_skiff_error") == Some(&unread) {
+                    prop_assert_eq!(ev.fields.get("message"), Some(&Value::from(line.as_str())));
+                }
+            }
+        }
+    }
+}
