@@ -9,7 +9,8 @@
 //! Layout: one file per transform type (`parse_json`, `parse_regex`, `parse_logfmt`,
 //! `parse_cri`, `parse_docker`, `multiline`, `parse_timestamp`, `add_fields`, `rename_fields`,
 //! `remove_fields`, `filter`, `kubernetes`), and a folder for `parse` ([`parsers`]: Fluent Bit's
-//! parsers by name or inline); shared pieces in their own files: [`parser`] (what
+//! parsers by name or inline); `multiline` decides with [`multiline_rules`] and hands Fluent
+//! Bit's container parsers to [`multiline_container`]; shared pieces in their own files: [`parser`] (what
 //! the field parsers share), [`partial`] (what the container log parsers share), [`pending`]
 //! (events assembled from several lines, with their acknowledgements), [`json_value`],
 //! [`regex_tail`], [`timestamp`] and [`timestamp_fast`], [`types`], [`template`], [`downward`],
