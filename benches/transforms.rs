@@ -130,6 +130,28 @@ fn docker_lines() -> Vec<String> {
         .collect()
 }
 
+/// nginx access log lines (combined format).
+fn nginx_lines() -> Vec<String> {
+    let mut g = Gen(7);
+    (0..LINES)
+        .map(|i| {
+            format!(
+                r#"10.0.{}.{} - - [26/Nov/2026:04:{:02}:{:02} +0100] "{} /{}/{} HTTP/1.1" {} {} "-" "Mozilla/5.0 ({})""#,
+                g.next() % 256,
+                g.next() % 256,
+                (i / 60) % 60,
+                i % 60,
+                g.pick(&["GET", "POST", "PUT"]),
+                g.pick(&WORDS),
+                g.next() % 1000,
+                g.pick(&["200", "404", "500", "304"]),
+                g.next() % 100_000,
+                g.pick(&WORDS),
+            )
+        })
+        .collect()
+}
+
 /// A batch of raw lines, as the file source makes them.
 fn batch(lines: &[String]) -> Batch {
     let mut buf = Vec::new();
@@ -329,6 +351,32 @@ fn other_parsers(c: &mut Criterion) {
     g.finish();
 }
 
+/// The built-in `nginx` parser against `parse_regex` with the same pattern and time.
+fn named_parsers(c: &mut Criterion) {
+    let lines = nginx_lines();
+    let mut g = c.benchmark_group("parse_named");
+    g.throughput(Throughput::Bytes(bytes_of(&lines)));
+    bench_chain(
+        &mut g,
+        "nginx_builtin",
+        &lines,
+        &mut [transform("parse", "parser = \"nginx\"")],
+        false,
+    );
+    let regex = r#"^(?P<remote>[^ ]*) (?P<host>[^ ]*) (?P<user>[^ ]*) \[(?P<time>[^\]]*)\] "(?P<method>[^\t\n\x0B\x0C\r ]+)(?: +(?P<path>[^"]*?)(?: +[^\t\n\x0B\x0C\r ]*)?)?" (?P<code>[^ ]*) (?P<size>[^ ]*) "(?P<referer>[^"]*)" "(?P<agent>[^"]*)""#;
+    let cfg = format!(
+        "pattern = '{regex}'\ntimestamp = {{ field = \"time\", format = \"%d/%b/%Y:%H:%M:%S %z\", keep = false }}"
+    );
+    bench_chain(
+        &mut g,
+        "parse_regex_same_pattern",
+        &lines,
+        &mut [transform("parse_regex", &cfg)],
+        false,
+    );
+    g.finish();
+}
+
 fn timestamps(c: &mut Criterion) {
     let times: Vec<String> = records().into_iter().map(|r| r.time).collect();
     let mut g = c.benchmark_group("timestamp");
@@ -416,6 +464,7 @@ criterion_group!(
     parse_json,
     parse_regex,
     other_parsers,
+    named_parsers,
     timestamps,
     pipelines
 );

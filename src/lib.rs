@@ -65,6 +65,7 @@
 //! - [`api`]: the HTTP listener: `/health`, `/ready`, `/metrics`.
 //! - [`reload`]: watching the config file and replacing the topology without loss.
 //! - [`ratelimit`]: rate-limited warnings for per-line problems.
+//! - [`dialect`]: other tools' dialects (Fluent Bit's Onigmo regexes) translated into skiff's.
 //! - [`migrate`]: `skiff migrate`, Fluent Bit and Vector configs converted to skiff's, in two
 //!   wings (`migrate/fluentbit/`, `migrate/vector/`: readers, then one converter per plugin
 //!   listed in a table, then the graph wiring) over a shared core (the positioned tree, the
@@ -80,6 +81,7 @@ pub mod app;
 pub mod codec;
 pub mod components;
 pub mod config;
+pub mod dialect;
 pub mod event;
 pub mod fanout;
 pub mod intern;

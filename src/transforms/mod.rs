@@ -8,7 +8,9 @@
 //!
 //! Layout: one file per transform type (`parse_json`, `parse_regex`, `parse_logfmt`,
 //! `parse_cri`, `parse_docker`, `multiline`, `parse_timestamp`, `add_fields`, `rename_fields`,
-//! `remove_fields`, `filter`, `kubernetes`); shared pieces in their own files: [`parser`] (what
+//! `remove_fields`, `filter`, `kubernetes`), and a folder for `parse` ([`parsers`]: Fluent Bit's
+//! parsers by name or inline); `multiline` decides with [`multiline_rules`] and hands Fluent
+//! Bit's container parsers to [`multiline_container`]; shared pieces in their own files: [`parser`] (what
 //! the field parsers share), [`partial`] (what the container log parsers share), [`pending`]
 //! (events assembled from several lines, with their acknowledgements), [`json_value`],
 //! [`regex_tail`], [`timestamp`] (its engine is [`crate::time`]), [`types`], [`template`],
@@ -20,6 +22,8 @@ pub mod filter;
 pub mod json_value;
 pub mod kubernetes;
 pub mod multiline;
+pub mod multiline_container;
+pub mod multiline_rules;
 pub mod on_error;
 pub mod parse_cri;
 pub mod parse_docker;
@@ -28,6 +32,7 @@ pub mod parse_logfmt;
 pub mod parse_regex;
 pub mod parse_timestamp;
 pub mod parser;
+pub mod parsers;
 pub mod partial;
 pub mod pending;
 pub mod regex_tail;
@@ -84,6 +89,10 @@ pub trait Transform: Send {
 /// Every transform type: its `type` name and the parser of its table.
 pub const KINDS: &[Kind<dyn TransformConfig>] = &[
     Kind {
+        name: "parse",
+        parse: |t| Ok(Box::new(parsers::ParseConfig::parse(t)?)),
+    },
+    Kind {
         name: "parse_json",
         parse: |t| Ok(Box::new(parse_json::ParseJsonConfig::parse(t)?)),
     },
@@ -105,7 +114,7 @@ pub const KINDS: &[Kind<dyn TransformConfig>] = &[
     },
     Kind {
         name: "multiline",
-        parse: |t| Ok(Box::new(multiline::MultilineConfig::parse(t)?)),
+        parse: multiline_container::parse_multiline,
     },
     Kind {
         name: "parse_timestamp",

@@ -3,7 +3,10 @@
 //!
 //! `mode = "start"` (default): a line matching `start_pattern` begins a new event, other lines
 //! continue the current one. `mode = "continuation"`: a line matching `continuation_pattern`
-//! continues the previous one (`^\s+at `, `^\s`), any other line begins a new event. Lines are
+//! continues the previous one (`^\s+at `, `^\s`), any other line begins a new event.
+//! `parser = "go" | "python" | "java" | "ruby"`: Fluent Bit's built-in rules for stack traces
+//! ([`super::multiline_rules`]); `parser = "docker" | "cri"` and `parsers = ["docker", "cri"]`
+//! join what container runtimes split ([`super::multiline_container`]). Lines are
 //! joined with `separator` in `field`; the event keeps the first line's other fields and offset.
 //!
 //! An event is emitted when the next one begins, when it reaches `max_lines`, when the next line
@@ -20,6 +23,7 @@ use bytes::Bytes;
 use regex::bytes::Regex;
 use serde::Deserialize;
 
+use super::multiline_rules::{Decision, Matcher, RuleSet, RULE_PARSERS};
 use super::pending::{BatchMeta, Pending};
 use super::{Transform, TransformConfig};
 use crate::config::{parse_table, ByteSize, ConfigDuration, FieldError};
@@ -49,6 +53,9 @@ struct RawMultilineConfig {
     /// With `mode = "continuation"`: the regex of a line that continues the previous one.
     #[serde(default)]
     continuation_pattern: Option<String>,
+    /// A built-in parser's rules instead of a pattern: `go`, `python`, `java`, `ruby`.
+    #[serde(default)]
+    parser: Option<String>,
     /// Field holding each line's text (default `message`).
     #[serde(default = "default_field")]
     field: String,
@@ -85,8 +92,7 @@ fn default_max_bytes() -> ByteSize {
 /// A validated `multiline` transform.
 #[derive(Debug, Clone)]
 pub struct MultilineConfig {
-    mode: Mode,
-    pattern: Regex,
+    matcher: Matcher,
     field: FieldPath,
     separator: Bytes,
     timeout: Duration,
@@ -98,36 +104,10 @@ impl MultilineConfig {
     /// Parses and checks the table, compiling the pattern.
     pub fn parse(table: toml::Table) -> Result<MultilineConfig, FieldError> {
         let c: RawMultilineConfig = parse_table(table)?;
-        let (key, pattern, other) = match c.mode {
-            Mode::Start => (
-                "start_pattern",
-                &c.start_pattern,
-                ("continuation_pattern", &c.continuation_pattern),
-            ),
-            Mode::Continuation => (
-                "continuation_pattern",
-                &c.continuation_pattern,
-                ("start_pattern", &c.start_pattern),
-            ),
+        let matcher = match &c.parser {
+            Some(name) => builtin_rules(name, &c)?,
+            None => pattern_matcher(&c)?,
         };
-        if other.1.is_some() {
-            return Err(FieldError::new(
-                &[other.0],
-                format!(
-                    "`{}` does not apply to mode `{}`; set `{key}`",
-                    other.0,
-                    mode_name(c.mode)
-                ),
-            ));
-        }
-        let Some(pattern) = pattern else {
-            return Err(FieldError::new(
-                &[],
-                format!("mode `{}` needs `{key}`", mode_name(c.mode)),
-            ));
-        };
-        let pattern = Regex::new(pattern)
-            .map_err(|e| FieldError::new(&[key], format!("invalid regex: {e}")))?;
         let field = FieldPath::parse(&c.field).map_err(|e| FieldError::new(&["field"], e))?;
         if c.max_lines == 0 {
             return Err(FieldError::new(&["max_lines"], "must be at least 1"));
@@ -139,8 +119,7 @@ impl MultilineConfig {
             return Err(FieldError::new(&["timeout"], "must be longer than 0"));
         }
         Ok(MultilineConfig {
-            mode: c.mode,
-            pattern,
+            matcher,
             field,
             separator: Bytes::from(c.separator),
             timeout: c.timeout.get(),
@@ -148,6 +127,70 @@ impl MultilineConfig {
             max_bytes: c.max_bytes.as_usize(),
         })
     }
+}
+
+/// The rules of a built-in parser; patterns and modes do not mix with them.
+fn builtin_rules(name: &str, c: &RawMultilineConfig) -> Result<Matcher, FieldError> {
+    for (key, set) in [
+        ("start_pattern", c.start_pattern.is_some()),
+        ("continuation_pattern", c.continuation_pattern.is_some()),
+        ("mode", c.mode != Mode::Start),
+    ] {
+        if set {
+            return Err(FieldError::new(
+                &[key],
+                format!("`{key}` does not apply with `parser`: the parser's rules decide"),
+            ));
+        }
+    }
+    let rules = RuleSet::builtin(name).ok_or_else(|| {
+        FieldError::new(
+            &["parser"],
+            format!(
+                "unknown multiline parser `{name}`; the built-in ones are {}, docker and cri",
+                RULE_PARSERS.join(", ")
+            ),
+        )
+    })?;
+    Ok(Matcher::Rules(std::sync::Arc::new(rules)))
+}
+
+/// A start or continuation pattern, as `mode` says.
+fn pattern_matcher(c: &RawMultilineConfig) -> Result<Matcher, FieldError> {
+    let (key, pattern, other) = match c.mode {
+        Mode::Start => (
+            "start_pattern",
+            &c.start_pattern,
+            ("continuation_pattern", &c.continuation_pattern),
+        ),
+        Mode::Continuation => (
+            "continuation_pattern",
+            &c.continuation_pattern,
+            ("start_pattern", &c.start_pattern),
+        ),
+    };
+    if other.1.is_some() {
+        return Err(FieldError::new(
+            &[other.0],
+            format!(
+                "`{}` does not apply to mode `{}`; set `{key}`",
+                other.0,
+                mode_name(c.mode)
+            ),
+        ));
+    }
+    let Some(pattern) = pattern else {
+        return Err(FieldError::new(
+            &[],
+            format!("mode `{}` needs `{key}`", mode_name(c.mode)),
+        ));
+    };
+    let pattern =
+        Regex::new(pattern).map_err(|e| FieldError::new(&[key], format!("invalid regex: {e}")))?;
+    Ok(match c.mode {
+        Mode::Start => Matcher::Start(pattern),
+        Mode::Continuation => Matcher::Continuation(pattern),
+    })
 }
 
 fn mode_name(m: Mode) -> &'static str {
@@ -163,10 +206,7 @@ impl TransformConfig for MultilineConfig {
     }
 
     fn build(&self, _name: &str) -> Box<dyn Transform> {
-        Box::new(Multiline {
-            config: self.clone(),
-            pending: HashMap::new(),
-        })
+        Box::new(Multiline::new(self.clone()))
     }
 }
 
@@ -174,6 +214,8 @@ impl TransformConfig for MultilineConfig {
 pub struct Multiline {
     config: MultilineConfig,
     pending: HashMap<Option<u64>, Pending>,
+    /// The last rule applied, per file (built-in parsers only).
+    states: HashMap<Option<u64>, usize>,
 }
 
 /// Events and extra acknowledgement shares produced from one batch.
@@ -192,16 +234,25 @@ impl Output {
 }
 
 impl Multiline {
-    /// True when `text` begins a new event.
-    fn starts_event(&self, text: &[u8]) -> bool {
-        match self.config.mode {
-            Mode::Start => self.config.pattern.is_match(text),
-            Mode::Continuation => !self.config.pattern.is_match(text),
+    /// A transform with no event held.
+    pub fn new(config: MultilineConfig) -> Multiline {
+        Multiline {
+            config,
+            pending: HashMap::new(),
+            states: HashMap::new(),
         }
     }
 
-    /// Adds one event's line to `cur`, emitting what is complete.
-    fn push(&self, cur: &mut Option<Pending>, ev: Event, meta: &BatchMeta, out: &mut Output) {
+    /// Adds one event's line to `cur`, emitting what is complete; `state` is the file's rule
+    /// state.
+    fn push(
+        &self,
+        state: &mut Option<usize>,
+        cur: &mut Option<Pending>,
+        ev: Event,
+        meta: &BatchMeta,
+        out: &mut Output,
+    ) {
         let c = &self.config;
         let text = match ev.fields.get_path(&c.field) {
             Some(Value::Str(b)) => b.clone(),
@@ -217,12 +268,20 @@ impl Multiline {
         let fits = |p: &Pending| {
             p.lines < c.max_lines && p.len() + c.separator.len() + text.len() <= c.max_bytes
         };
-        match cur {
-            Some(p) if !self.starts_event(&text) && fits(p) => {
+        let (decision, complete) = c.matcher.decide(state, &text);
+        match (decision, cur.as_mut()) {
+            (Decision::Append, Some(p)) if fits(p) => {
                 p.append(&c.separator, &text, c.max_bytes);
                 if ev.fields.get(TRUNCATED_KEY).is_some() {
                     p.truncated = true;
                 }
+            }
+            (Decision::Alone, _) => {
+                if let Some(p) = cur.take() {
+                    out.emit(p, &c.field);
+                }
+                out.events.push(ev);
+                return;
             }
             _ => {
                 if let Some(p) = cur.take() {
@@ -231,7 +290,7 @@ impl Multiline {
                 *cur = Some(Pending::new(ev, text, c.max_bytes, meta.clone()));
             }
         }
-        if cur.as_ref().is_some_and(|p| p.lines >= c.max_lines) {
+        if complete || cur.as_ref().is_some_and(|p| p.lines >= c.max_lines) {
             if let Some(p) = cur.take() {
                 out.emit(p, &c.field);
             }
@@ -267,8 +326,12 @@ impl Transform for Multiline {
             acks: Vec::new(),
         };
         let mut cur = self.pending.remove(&file);
+        let mut state = self.states.remove(&file);
         for ev in events {
-            self.push(&mut cur, ev, &meta, &mut output);
+            self.push(&mut state, &mut cur, ev, &meta, &mut output);
+        }
+        if let (Some(s), false) = (state, batch.end_of_file) {
+            self.states.insert(file, s);
         }
         if let Some(mut p) = cur {
             if batch.end_of_file {

@@ -13,10 +13,7 @@ use crate::transforms::testing::{json_lines, lines_batch_at, run_lines};
 
 fn build(toml_text: &str) -> Multiline {
     let c = MultilineConfig::parse(toml::from_str(toml_text).unwrap()).unwrap();
-    Multiline {
-        config: c,
-        pending: HashMap::new(),
-    }
+    Multiline::new(c)
 }
 
 const JAVA: &str = r#"start_pattern = '^\d{4}'"#;

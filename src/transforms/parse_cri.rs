@@ -90,6 +90,7 @@ impl PieceParser for CriParser {
             timestamp: Some(time.to_utc()),
             extra: Fields::default(),
             problem: None,
+            group: 0,
         })
     }
 }

@@ -86,6 +86,7 @@ impl PieceParser for DockerParser {
             timestamp,
             extra: fields,
             problem,
+            group: 0,
         })
     }
 }

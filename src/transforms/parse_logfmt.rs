@@ -1,6 +1,6 @@
 //! `parse_logfmt`: `key=value key2="quoted \"value\"" flag` lines become fields.
 //!
-//! Pairs are separated by spaces or tabs. A value runs to the next space, or is double-quoted
+//! Pairs are separated by spaces, tabs or other ASCII control characters. A value runs to the next space, or is double-quoted
 //! with JSON-style escapes (`\"`, `\\`, `\n`, `\t`, `\uXXXX`...). A key without `=` is a flag:
 //! `true`. `key=` is the empty string. A repeated key keeps its last value. Errors: a key that
 //! is empty or holds a quote, an unterminated quote, a bad escape, text glued after a closing
@@ -93,7 +93,8 @@ impl LogfmtParser {
 
 #[inline]
 fn is_space(b: u8) -> bool {
-    b == b' ' || b == b'\t'
+    // Any ASCII control byte separates pairs, as in go-logfmt and Fluent Bit.
+    b <= b' '
 }
 
 impl Parse for LogfmtParser {

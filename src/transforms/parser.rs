@@ -35,6 +35,12 @@ pub trait Parse: Send + 'static {
         input: &[u8],
         warning: &mut Option<Reason>,
     ) -> Result<Value, Reason>;
+
+    /// The event time the last successful [`Parse::parse`] read, for parsers that read times
+    /// themselves (a `timestamp` option, when set, takes precedence).
+    fn event_time(&mut self) -> Option<DateTime<Utc>> {
+        None
+    }
 }
 
 /// The options every parser has, as written in the config.
@@ -179,7 +185,8 @@ impl<P: Parse> ParserTransform<P> {
                 .parse(&lines.buf, lines.line(span), &mut warning);
             let mut ev = match result {
                 Ok(Value::Object(mut parsed)) => {
-                    let timestamp = self.take_timestamp(&mut parsed, &mut warning);
+                    let own = self.parser.event_time();
+                    let timestamp = self.take_timestamp(&mut parsed, &mut warning).or(own);
                     if self.opts.keep_source && !has_key(&parsed, b"message") {
                         parsed.push_unchecked(
                             Bytes::from_static(b"message"),
@@ -255,8 +262,9 @@ impl<P: Parse> ParserTransform<P> {
                 "parsed value is not an object and no target is set",
             ));
         }
+        let own = self.parser.event_time();
         if let Value::Object(parsed) = &mut value {
-            if let Some(ts) = self.take_timestamp(parsed, warning) {
+            if let Some(ts) = self.take_timestamp(parsed, warning).or(own) {
                 ev.timestamp = Some(ts);
             }
         }

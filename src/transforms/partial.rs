@@ -55,7 +55,6 @@ fn message_path() -> FieldPath {
 #[derive(Debug, Clone)]
 pub struct ContainerConfig {
     field: FieldPath,
-    field_is_message: bool,
     on_error: OnError,
     max_bytes: usize,
 }
@@ -70,7 +69,6 @@ impl ContainerConfig {
         }
         Ok(ContainerConfig {
             field,
-            field_is_message: c.field == "message",
             on_error: c.on_error,
             max_bytes: c.max_bytes.as_usize(),
         })
@@ -92,6 +90,9 @@ pub struct Piece {
     pub extra: Fields,
     /// The time did not parse.
     pub problem: Option<Reason>,
+    /// Pieces join only pieces of their group (the format that read them, when a transform
+    /// reads several).
+    pub group: u8,
 }
 
 /// Reads one runtime line.
@@ -104,12 +105,13 @@ pub trait PieceParser: Send + 'static {
 pub struct JoinTransform<P> {
     parser: P,
     field: FieldPath,
-    field_is_message: bool,
+    /// Where the joined text goes (`message`, or Fluent Bit's `log`), as a path and a key.
     message: FieldPath,
+    content_key: Bytes,
     on_error: OnError,
     max_bytes: usize,
-    /// Unfinished lines per (file, stream).
-    pending: HashMap<(Option<u64>, Bytes), Pending>,
+    /// Unfinished lines per (file, format group, stream).
+    pending: HashMap<(Option<u64>, u8, Bytes), Pending>,
     report: ErrorReport,
 }
 
@@ -119,8 +121,8 @@ impl<P: PieceParser> JoinTransform<P> {
         JoinTransform {
             parser,
             field: config.field.clone(),
-            field_is_message: config.field_is_message,
             message: message_path(),
+            content_key: Bytes::from_static(b"message"),
             on_error: config.on_error,
             max_bytes: config.max_bytes,
             pending: HashMap::new(),
@@ -128,12 +130,30 @@ impl<P: PieceParser> JoinTransform<P> {
         }
     }
 
+    /// Puts the text in top-level field `key` instead of `message` (lines that are not in the
+    /// runtime's format too).
+    pub fn with_content_key(mut self, key: &'static str) -> JoinTransform<P> {
+        if let Ok(path) = FieldPath::parse(key) {
+            self.message = path;
+            self.content_key = Bytes::from_static(key.as_bytes());
+        }
+        self
+    }
+
+    /// An event holding a line that is not in the runtime's format.
+    fn raw_event(&self, line: Bytes, offset: u64) -> Event {
+        let mut ev = Event::from_message(line, offset);
+        if self.content_key != "message" {
+            if let Some(text) = ev.fields.remove("message") {
+                ev.fields.push_unchecked(self.content_key.clone(), text);
+            }
+        }
+        ev
+    }
+
     /// Fills `fields` from a piece; the message goes first, then stream and extras.
     fn fill(&mut self, fields: &mut Fields, piece: &mut Piece) {
-        fields.insert(
-            Bytes::from_static(b"message"),
-            Value::Str(piece.message.clone()),
-        );
+        fields.insert(self.content_key.clone(), Value::Str(piece.message.clone()));
         fields.insert(
             Bytes::from_static(b"stream"),
             Value::Str(piece.stream.clone()),
@@ -156,7 +176,7 @@ impl<P: PieceParser> JoinTransform<P> {
         meta: &BatchMeta,
         out: &mut Output,
     ) {
-        let key = (file, piece.stream);
+        let key = (file, piece.group, piece.stream);
         if piece.partial {
             match self.pending.get_mut(&key) {
                 Some(p) => p.append(b"", &piece.message, self.max_bytes),
@@ -226,7 +246,7 @@ impl<P: PieceParser> JoinTransform<P> {
                     self.place(file, piece, ev, meta, out);
                 }
                 Err(reason) => {
-                    let mut ev = Event::from_message(line, span.offset);
+                    let mut ev = self.raw_event(line, span.offset);
                     batch.add_line_fields(&mut ev.fields, span, path.as_ref());
                     if self.fail(&mut ev, reason) {
                         out.events.push(ev);
@@ -260,7 +280,7 @@ impl<P: PieceParser> JoinTransform<P> {
             };
             match self.parser.parse(&input) {
                 Ok(mut piece) => {
-                    if !self.field_is_message {
+                    if self.field.segments() != self.message.segments() {
                         ev.fields.remove_path(&self.field);
                     }
                     self.fill(&mut ev.fields, &mut piece);
@@ -302,7 +322,7 @@ impl<P: PieceParser> Transform for JoinTransform<P> {
             // Invariant: encoded batches only ever reach the sink that encoded them.
             Payload::Encoded(_) => unreachable!("an encoded batch reached a transform"),
         }
-        for ((f, _), p) in self.pending.iter_mut() {
+        for ((f, _, _), p) in self.pending.iter_mut() {
             if *f == file {
                 p.hold_acks_of(&batch);
             }

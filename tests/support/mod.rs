@@ -17,12 +17,15 @@
 //! - `torture`: the torture suite's modes (`SKIFF_TORTURE=long`) and seeds
 //!   (`SKIFF_TORTURE_SEED`).
 //! - `migrate`: the `skiff migrate` fixtures and their environment.
+//! - `fidelity`: the peers' golden vectors (`tests/fixtures/fidelity/`) run through the
+//!   transforms.
 #![allow(dead_code)]
 
 pub mod api;
 pub mod compare;
 pub mod es;
 pub mod es_server;
+pub mod fidelity;
 pub mod inproc;
 pub mod migrate;
 pub mod skiff;
