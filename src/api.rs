@@ -47,10 +47,10 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum ApiError {
     #[error("invalid [api] address `{address}`: expected IP:PORT, such as 0.0.0.0:8081")]
     Address { address: String },
-    #[error("cannot listen on {address} for the API ([api] address): {source}")]
+    #[error("cannot listen on {address} for the API ([api] address): {error}")]
     Bind {
         address: SocketAddr,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -67,7 +67,7 @@ impl Api {
         let address: SocketAddr = config.address.parse().map_err(|_| ApiError::Address {
             address: config.address.clone(),
         })?;
-        let bind_err = |source| ApiError::Bind { address, source };
+        let bind_err = |error| ApiError::Bind { address, error };
         let listener = TcpListener::bind(address).await.map_err(bind_err)?;
         let local = listener.local_addr().map_err(bind_err)?;
         Ok(Api {

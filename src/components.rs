@@ -28,7 +28,7 @@ pub const REGISTRY: Registry<dyn SourceConfig, dyn TransformConfig, dyn SinkConf
 
 /// Reads, interpolates and validates the config file at `path` with the process environment.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    config::load(path, &REGISTRY)
+    config::load(path, &REGISTRY).map(with_component_warnings)
 }
 
 /// Validates config `text` (named `path` in messages), looking variables up with `env`.
@@ -37,7 +37,21 @@ pub fn load_str(
     text: &str,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigError> {
-    config::load_str(path, text, env, &REGISTRY)
+    config::load_str(path, text, env, &REGISTRY).map(with_component_warnings)
+}
+
+/// Adds the warnings the components found while reading their tables to the config's, each
+/// with its TOML path.
+fn with_component_warnings(mut config: Config) -> Config {
+    for t in &config.transforms {
+        for w in t.config.warnings() {
+            let w = w.within(&["transforms", &t.name]);
+            config
+                .warnings
+                .push(format!("{}: {}", w.path.join("."), w.message));
+        }
+    }
+    config
 }
 
 #[cfg(test)]

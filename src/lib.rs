@@ -61,11 +61,13 @@
 //! `sinks`/`transforms`/`sources` → `fanout`/`codec` → `event` → `acks`/`intern`, with
 //! `config`, `metrics` and `ratelimit` as leaves that any of them may use; no two modules
 //! import each other, directly or through others.
-//! - [`metrics`]: counters and gauges in Prometheus format.
+//! - [`metrics`]: counters and gauges in Prometheus format; [`process_metrics`]: the process's
+//!   memory, CPU and file descriptors under the standard `process_*` names.
 //! - [`api`]: the HTTP listener: `/health`, `/ready`, `/metrics`.
 //! - [`reload`]: watching the config file and replacing the topology without loss.
 //! - [`ratelimit`]: rate-limited warnings for per-line problems.
 //! - [`dialect`]: other tools' dialects (Fluent Bit's Onigmo regexes) translated into skiff's.
+//! - [`data_dir`]: the checkpoint directory, checked writable before a topology starts.
 //! - [`migrate`]: `skiff migrate`, Fluent Bit and Vector configs converted to skiff's, in two
 //!   wings (`migrate/fluentbit/`, `migrate/vector/`: readers, then one converter per plugin
 //!   listed in a table, then the graph wiring) over a shared core (the positioned tree, the
@@ -81,12 +83,14 @@ pub mod app;
 pub mod codec;
 pub mod components;
 pub mod config;
+pub mod data_dir;
 pub mod dialect;
 pub mod event;
 pub mod fanout;
 pub mod intern;
 pub mod metrics;
 pub mod migrate;
+pub mod process_metrics;
 pub mod ratelimit;
 pub mod reload;
 pub mod sinks;

@@ -8,9 +8,65 @@ use clap::{Parser, Subcommand};
 
 use skiff::config::DEFAULT_CONFIG_PATH;
 
+/// What `run`'s and the top level's help say about the environment.
+macro_rules! environment_help {
+    () => {
+        "Environment:
+  SKIFF_LOG     level of skiff's own logs (stderr), overriding [log] level: off, error,
+                warn (or warning), info (default), debug, trace, or directives such as
+                skiff=debug,warn. An unknown level is refused (exit 1).
+  SKIFF_CONFIG  the config file, when --config is not given."
+    };
+}
+
+const TOP_HELP: &str = concat!(
+    "Exit codes:
+  run       0 clean end, 1 error, 2 drain not finished within shutdown_timeout,
+            130 second signal
+  validate  0 valid (warnings may be printed), 1 invalid
+  migrate   0 all converted, 1 unreadable input, 2 something left out
+
+",
+    environment_help!()
+);
+
+const RUN_HELP: &str = concat!(
+    "Exit codes:
+  0    clean end: drained after SIGTERM or SIGINT, the exit_on_file sentinel appeared, or
+       --once read and delivered everything
+  1    error: invalid config or SKIFF_LOG, the API cannot listen, data_dir is not usable,
+       a component failed (e.g. stdout closed)
+  2    the drain did not finish within shutdown_timeout; what was not delivered is read
+       again at the next start
+  130  a second signal cut the drain short
+
+",
+    environment_help!()
+);
+
+const VALIDATE_HELP: &str = "Checks the config file (every error in one run, with file, line and
+column), SKIFF_LOG, data_dir (writable, or creatable) and the include patterns (warnings when
+their directory is missing or nothing matches).
+
+Exit codes:
+  0  valid: a summary on stdout (warnings, if any, on stderr)
+  1  invalid: every error on stderr
+
+Environment:
+  SKIFF_LOG     checked as `run` would: an unknown level is an error.
+  SKIFF_CONFIG  the config file, when --config is not given.";
+
+const MIGRATE_HELP: &str = "Exit codes:
+  0  everything was converted
+  1  the input cannot be read or converted
+  2  some settings have no skiff equivalent and were left out (see the warnings)
+
+Environment:
+  SKIFF_LOG  not used by migrate: its notes and warnings go to stderr as plain text.";
+
 /// A log shipping and format-adapter sidecar.
 #[derive(Parser)]
-#[command(name = "skiff", version, about)]
+#[command(name = "skiff", version, about, after_help = TOP_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,6 +75,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Follow the configured files and ship what they hold.
+    #[command(after_help = RUN_HELP)]
     Run {
         /// Config file.
         #[arg(long, short, env = "SKIFF_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
@@ -28,13 +85,14 @@ enum Command {
         once: bool,
     },
     /// Check a config file and print a summary of its topology.
+    #[command(after_help = VALIDATE_HELP)]
     Validate {
         /// Config file.
         #[arg(long, short, env = "SKIFF_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
         config: PathBuf,
     },
-    /// Convert a Fluent Bit or Vector config into a skiff config. Exit status: 0 when everything
-    /// was converted, 2 when something was left out (see the warnings), 1 on an unreadable input.
+    /// Convert a Fluent Bit or Vector config into a skiff config.
+    #[command(after_help = MIGRATE_HELP)]
     Migrate {
         /// The Fluent Bit (classic or YAML) or Vector (TOML, YAML, JSON) config file.
         path: PathBuf,
@@ -51,28 +109,26 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run { config, once } => run(&config, once),
-        Command::Validate { config } => validate(&config),
+        Command::Validate { config } => validate(&config).map(|()| ExitCode::SUCCESS),
         Command::Migrate { path, from, output } => {
             return migrate(&path, from, output.as_deref());
         }
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("skiff: {e:#}");
-            let code = e
-                .downcast_ref::<skiff::app::RunError>()
-                .map_or(1, skiff::app::RunError::exit_code);
-            ExitCode::from(code)
-        }
-    }
+    result.unwrap_or_else(|e| {
+        eprintln!("skiff: {e:#}");
+        ExitCode::FAILURE
+    })
 }
 
-fn run(path: &std::path::Path, once: bool) -> anyhow::Result<()> {
+/// `skiff run`. An error before logging is set up is returned (and printed plainly); from then
+/// on the outcome is logged once, with the exit code, in the configured log format.
+fn run(path: &std::path::Path, once: bool) -> anyhow::Result<ExitCode> {
     // Log settings come from the config, so a config error is printed plainly before logging.
     let loaded = skiff::reload::LoadedConfig::load(path)?;
     let config = &loaded.config;
-    skiff::app::init_logging(config.log.level.as_deref(), config.log.format);
+    let filter = skiff::app::log_filter(config.log.level.as_deref())?;
+    skiff::app::init_logging(&filter, config.log.format);
+    // Warnings found while loading (components included) wait for the logger to be ready.
     for w in &config.warnings {
         tracing::warn!(message = "Config warning.", warning = %w);
     }
@@ -85,15 +141,25 @@ fn run(path: &std::path::Path, once: bool) -> anyhow::Result<()> {
     // A console writer may still be blocked on a pipe nobody reads (after a drain timeout):
     // do not wait for it. Checkpoints were written before `run` returned.
     runtime.shutdown_background();
-    Ok(result?)
+    Ok(match result {
+        Ok(()) => {
+            tracing::info!(message = "skiff stopped.", exit_code = 0);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let exit_code = e.exit_code();
+            tracing::error!(message = "skiff stopped.", exit_code, error = %e);
+            ExitCode::from(exit_code)
+        }
+    })
 }
 
 fn validate(path: &std::path::Path) -> anyhow::Result<()> {
-    let config = skiff::components::load(path)?;
-    for w in &config.warnings {
+    let report = skiff::app::validate(path)?;
+    for w in &report.warnings {
         eprintln!("warning: {w}");
     }
-    println!("{}: ok: {}", path.display(), config.summary());
+    println!("{}: ok: {}", path.display(), report.summary);
     Ok(())
 }
 

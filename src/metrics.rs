@@ -40,6 +40,8 @@ pub struct Metrics {
     pub file_lag_bytes: Gauges,
     /// Events read by a source and not yet acknowledged.
     pub events_unacked: Gauges,
+    /// Batches sent by a source and not yet acknowledged.
+    pub batches_unacked: Gauges,
     /// Age of the oldest batch a source read and that is not yet acknowledged.
     pub oldest_unacked_age_seconds: Family<Labels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     /// Checkpoint files written.
@@ -77,7 +79,10 @@ fn latency_histogram() -> Histogram {
 
 impl Metrics {
     fn new() -> Metrics {
-        let mut registry = Registry::with_prefix("skiff");
+        // skiff's own metrics under `skiff_`; the process's under the standard `process_`.
+        let mut root = Registry::default();
+        root.register_collector(Box::new(crate::process_metrics::ProcessCollector));
+        let registry = root.sub_registry_with_prefix("skiff");
         let m = Metrics {
             events_in: Counters::default(),
             events_out: Counters::default(),
@@ -86,6 +91,7 @@ impl Metrics {
             files_watched: Gauges::default(),
             file_lag_bytes: Gauges::default(),
             events_unacked: Gauges::default(),
+            batches_unacked: Gauges::default(),
             oldest_unacked_age_seconds: Family::default(),
             checkpoint_writes: Counters::default(),
             checkpoint_write_failures: Counters::default(),
@@ -102,7 +108,7 @@ impl Metrics {
             oldest_unacked_since: Mutex::default(),
             registry: Registry::default(),
         };
-        let r = &mut registry;
+        let r = registry;
         r.register(
             "component_received_events",
             "Events a component received",
@@ -147,6 +153,11 @@ impl Metrics {
             "source_unacked_events",
             "Events read and not yet acknowledged",
             m.events_unacked.clone(),
+        );
+        r.register(
+            "source_unacked_batches",
+            "Batches read and not yet acknowledged",
+            m.batches_unacked.clone(),
         );
         r.register(
             "source_oldest_unacked_age_seconds",
@@ -208,7 +219,10 @@ impl Metrics {
             "skiff build information",
             Info::new(vec![("version", env!("CARGO_PKG_VERSION").to_owned())]),
         );
-        Metrics { registry, ..m }
+        Metrics {
+            registry: root,
+            ..m
+        }
     }
 
     /// Records when the oldest batch of the component `labels` still waiting for its
@@ -274,6 +288,12 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("skiff_build_info{version="), "{text}");
+        assert!(
+            text.contains("\n# TYPE process_cpu_seconds counter\nprocess_cpu_seconds_total "),
+            "{text}"
+        );
+        assert!(text.contains("\nprocess_resident_memory_bytes "), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
     }
 
     #[test]

@@ -63,9 +63,9 @@ impl std::fmt::Debug for LoadedConfig {
 impl LoadedConfig {
     /// Reads, interpolates and validates the config file at `path`.
     pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
-        let raw = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let raw = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         LoadedConfig::from_text(path, raw)
     }

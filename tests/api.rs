@@ -74,6 +74,9 @@ fn probes_and_metrics_follow_the_pipeline() {
     );
     assert_eq!(get("skiff_files_watched", "app"), Some(1.0));
     assert_eq!(get("skiff_source_unacked_events", "app"), Some(0.0));
+    assert_eq!(get("skiff_source_unacked_batches", "app"), Some(0.0));
+    assert!(m.get("process_resident_memory_bytes", &[]).unwrap() > 0.0);
+    assert!(m.get("process_cpu_seconds_total", &[]).is_some());
     assert_eq!(
         get("skiff_source_oldest_unacked_age_seconds", "app"),
         Some(0.0)

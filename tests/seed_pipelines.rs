@@ -24,7 +24,9 @@ fn run_in(ws: &Workspace, name: &str, env: &[(&str, &str)]) -> Output {
     let data = ws.data().display().to_string();
     let mut env = env.to_vec();
     env.extend([("SKIFF_DATA_DIR", data.as_str()), ("SKIFF_LOG", "warn")]);
-    run_once(&config(name), &env)
+    // As the README runs it: from the repository's root (the tests' working directory), the
+    // config named relatively, so relative paths in it resolve against `config/`.
+    run_once(&Path::new("config").join(name), &env)
 }
 
 /// Runs the shipped config `name` on `lines` written to `logs/app.log`.

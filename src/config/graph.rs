@@ -24,9 +24,13 @@ impl Family {
 }
 
 /// Checks the graph of `nodes` (name, family, inputs): every component named in the file,
-/// including those whose own table has errors, so that one mistake is reported once. Returns
-/// the errors and the warnings.
-pub fn check(nodes: &[(&str, Family, &Vec<String>)]) -> (Vec<FieldError>, Vec<String>) {
+/// including those whose own table has errors, so that one mistake is reported once. When some
+/// component's `inputs` could not be read (`complete` false), what reaches what is unknown, and
+/// neither "reaches no sink" nor "feeds nothing" is said. Returns the errors and the warnings.
+pub fn check(
+    nodes: &[(&str, Family, &Vec<String>)],
+    complete: bool,
+) -> (Vec<FieldError>, Vec<String>) {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut kinds: HashMap<&str, Family> = HashMap::new();
@@ -75,7 +79,7 @@ pub fn check(nodes: &[(&str, Family, &Vec<String>)]) -> (Vec<FieldError>, Vec<St
     if errors.is_empty() {
         errors.extend(find_cycle(nodes));
     }
-    if errors.is_empty() {
+    if errors.is_empty() && complete {
         errors.extend(sources_reaching_no_sink(nodes));
         warnings = unused(nodes);
     }

@@ -5,6 +5,9 @@
 //! followed by `{` or `$` is kept as it is (regexes such as `(.*)$` need no escaping). Lines whose
 //! first non-blank character is `#` are comments and are left alone, so a commented-out setting
 //! never fails the load.
+//!
+//! [`interpolate_all`] finds every error in one pass and leaves the variables it cannot replace as
+//! written, so that `skiff validate` can go on and report the other mistakes of the file.
 
 use thiserror::Error;
 
@@ -18,22 +21,37 @@ pub struct InterpolationError {
     pub offset: usize,
 }
 
-/// Replaces variables in `text`, looking them up with `lookup`.
+/// Replaces variables in `text`, looking them up with `lookup`; the first error stops it.
 pub fn interpolate(
     text: &str,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<String, InterpolationError> {
+    let (out, mut errors) = interpolate_all(text, lookup);
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors.swap_remove(0))
+    }
+}
+
+/// Replaces variables in `text` and returns every error, not only the first: a variable that
+/// cannot be replaced is left as written, so the rest of the text can still be checked.
+pub fn interpolate_all(
+    text: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> (String, Vec<InterpolationError>) {
     let mut out = String::with_capacity(text.len());
+    let mut errors = Vec::new();
     let mut line_start = 0;
     for line in text.split_inclusive('\n') {
         if line.trim_start().starts_with('#') {
             out.push_str(line);
         } else {
-            interpolate_line(line, line_start, &lookup, &mut out)?;
+            interpolate_line(line, line_start, &lookup, &mut out, &mut errors);
         }
         line_start += line.len();
     }
-    Ok(out)
+    (out, errors)
 }
 
 fn interpolate_line(
@@ -41,7 +59,8 @@ fn interpolate_line(
     base: usize,
     lookup: &impl Fn(&str) -> Option<String>,
     out: &mut String,
-) -> Result<(), InterpolationError> {
+    errors: &mut Vec<InterpolationError>,
+) {
     let mut rest = line;
     let mut pos = base;
     while let Some(i) = rest.find('$') {
@@ -53,17 +72,26 @@ fn interpolate_line(
             pos += i + 2;
         } else if let Some(body) = after.strip_prefix('{') {
             let Some(close) = body.find('}') else {
-                return Err(InterpolationError {
+                errors.push(InterpolationError {
                     message: "unterminated `${`: expected `}`".into(),
                     offset: pos + i,
                 });
+                // The rest of the line stays as written.
+                rest = &rest[i..];
+                break;
             };
             let expr = &body[..close];
-            out.push_str(&expand(expr, lookup).map_err(|message| InterpolationError {
-                message,
-                offset: pos + i,
-            })?);
             let consumed = i + 2 + close + 1;
+            match expand(expr, lookup) {
+                Ok(value) => out.push_str(&value),
+                Err(message) => {
+                    errors.push(InterpolationError {
+                        message,
+                        offset: pos + i,
+                    });
+                    out.push_str(&rest[i..consumed]);
+                }
+            }
             rest = &rest[consumed..];
             pos += consumed;
         } else {
@@ -73,7 +101,6 @@ fn interpolate_line(
         }
     }
     out.push_str(rest);
-    Ok(())
 }
 
 fn expand(expr: &str, lookup: &impl Fn(&str) -> Option<String>) -> Result<String, String> {
@@ -132,6 +159,23 @@ mod tests {
         let e = interpolate("x = 1\ny = \"${MISSING}\"", env).unwrap_err();
         assert!(e.message.contains("`MISSING`"), "{}", e.message);
         assert_eq!(e.offset, 11);
+    }
+
+    #[test]
+    fn every_error_is_found_and_the_text_kept_as_written() {
+        let (out, errors) =
+            interpolate_all("a = \"${ONE}\"\nb = \"${POD_NAME}\"\nc = \"${TWO}\"", env);
+        assert_eq!(out, "a = \"${ONE}\"\nb = \"web-1\"\nc = \"${TWO}\"");
+        let named: Vec<(bool, usize)> = errors
+            .iter()
+            .map(|e| {
+                (
+                    e.message.contains("`ONE`") || e.message.contains("`TWO`"),
+                    e.offset,
+                )
+            })
+            .collect();
+        assert_eq!(named, [(true, 5), (true, 36)]);
     }
 
     #[test]

@@ -16,12 +16,19 @@
 //! import their value types ([`ByteSize`], [`ConfigDuration`], [`FieldError`]) from here, and
 //! nothing here imports them back.
 
+mod collect;
 pub mod interpolate;
+mod load;
 pub mod locate;
+pub mod log_level;
+pub mod paths;
+mod split;
 pub mod units;
+pub mod wording;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+pub use load::{load, load_str};
+
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -63,10 +70,11 @@ impl FieldError {
 /// A config that cannot be used: every problem found, each with its place.
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    /// The cause is part of the message (not a `source()`), so that it is printed once.
+    #[error("cannot read config file {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}", .0.join("\n"))]
     Invalid(Vec<String>),
@@ -76,7 +84,8 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
-    /// Level filter (`info`, `debug`, `skiff=debug,warn`...); `SKIFF_LOG` overrides it.
+    /// Level filter (`info`, `debug`, `skiff=debug,warn`...; Fluent Bit's `warning` too);
+    /// `SKIFF_LOG` overrides it. An unknown level is refused ([`log_level`]).
     #[serde(default)]
     pub level: Option<String>,
     /// `text` (default) or `json`.
@@ -130,10 +139,10 @@ fn default_shutdown_timeout() -> ConfigDuration {
     ConfigDuration(Duration::from_secs(20))
 }
 
-/// The global settings, as written in the file.
+/// The global settings, as written in the file (the component tables are taken out first).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawConfig {
+struct Globals {
     /// Directory for checkpoints and dead letters.
     #[serde(default = "default_data_dir")]
     data_dir: PathBuf,
@@ -147,12 +156,18 @@ struct RawConfig {
     log: LogConfig,
     #[serde(default)]
     api: ApiConfig,
-    #[serde(default)]
-    sources: BTreeMap<String, toml::Table>,
-    #[serde(default)]
-    transforms: BTreeMap<String, toml::Table>,
-    #[serde(default)]
-    sinks: BTreeMap<String, toml::Table>,
+}
+
+impl Default for Globals {
+    fn default() -> Self {
+        Globals {
+            data_dir: default_data_dir(),
+            shutdown_timeout: default_shutdown_timeout(),
+            exit_on_file: None,
+            log: LogConfig::default(),
+            api: ApiConfig::default(),
+        }
+    }
 }
 
 /// A named component and the names it reads from.
@@ -169,6 +184,9 @@ pub struct Component<C: ?Sized> {
 pub struct Kind<C: ?Sized> {
     pub name: &'static str,
     pub parse: fn(toml::Table) -> Result<Box<C>, FieldError>,
+    /// The keys of its table that hold file paths (dotted for nested tables: `tls.ca_file`),
+    /// resolved against the config file's folder when relative ([`paths`]).
+    pub paths: &'static [&'static str],
 }
 
 /// The component types a config may use, one table per family; each family fills its own.
@@ -233,228 +251,6 @@ impl<S: ?Sized, T: ?Sized, K: ?Sized> Config<S, T, K> {
     }
 }
 
-/// Reads, interpolates and validates the config file at `path` with the process environment.
-pub fn load<S: ?Sized, T: ?Sized, K: ?Sized>(
-    path: &Path,
-    registry: &Registry<S, T, K>,
-) -> Result<Config<S, T, K>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    load_str(path, &text, |name| std::env::var(name).ok(), registry)
-}
-
-/// Validates config `text` (named `path` in messages), looking variables up with `env`.
-pub fn load_str<S: ?Sized, T: ?Sized, K: ?Sized>(
-    path: &Path,
-    text: &str,
-    env: impl Fn(&str) -> Option<String>,
-    registry: &Registry<S, T, K>,
-) -> Result<Config<S, T, K>, ConfigError> {
-    let file = path.display().to_string();
-    let text = interpolate::interpolate(text, env).map_err(|e| {
-        let pos = locate::position_of(text, e.offset);
-        ConfigError::Invalid(vec![format!(
-            "{file}:{}:{}: {}",
-            pos.line, pos.column, e.message
-        )])
-    })?;
-    let place = |e: FieldError| -> String {
-        let pos = locate::locate(&text, &e.path)
-            .map(|p| format!(":{}:{}", p.line, p.column))
-            .unwrap_or_default();
-        if e.path.is_empty() {
-            format!("{file}{pos}: {}", e.message)
-        } else {
-            format!("{file}{pos}: {}: {}", e.path.join("."), e.message)
-        }
-    };
-    let value: toml::Table = toml::from_str(&text).map_err(|e| {
-        let pos = e
-            .span()
-            .map(|s| locate::position_of(&text, s.start))
-            .map(|p| format!(":{}:{}", p.line, p.column))
-            .unwrap_or_default();
-        ConfigError::Invalid(vec![format!("{file}{pos}: {}", e.message())])
-    })?;
-    let raw: RawConfig = parse_table(value).map_err(|e| ConfigError::Invalid(vec![place(e)]))?;
-    build(path, raw, registry)
-        .map_err(|errs| ConfigError::Invalid(errs.into_iter().map(place).collect()))
-}
-
-fn build<S: ?Sized, T: ?Sized, K: ?Sized>(
-    path: &Path,
-    raw: RawConfig,
-    registry: &Registry<S, T, K>,
-) -> Result<Config<S, T, K>, Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let mut config = Config {
-        path: path.to_owned(),
-        data_dir: raw.data_dir,
-        shutdown_timeout: raw.shutdown_timeout.get(),
-        exit_on_file: raw.exit_on_file,
-        log: raw.log,
-        api: raw.api,
-        sources: Vec::new(),
-        transforms: Vec::new(),
-        sinks: Vec::new(),
-        warnings: Vec::new(),
-    };
-    if config.api.enabled && config.api.address.parse::<std::net::SocketAddr>().is_err() {
-        errors.push(FieldError::new(
-            &["api", "address"],
-            format!(
-                "invalid address `{}`: expected IP:PORT, such as 0.0.0.0:8081",
-                config.api.address
-            ),
-        ));
-    }
-    if let Some(level) = &config.log.level {
-        if tracing_subscriber::EnvFilter::try_new(level).is_err() {
-            errors.push(FieldError::new(
-                &["log", "level"],
-                format!("invalid log level `{level}`"),
-            ));
-        }
-    }
-    let sources = split_family(Family::Source, raw.sources, &mut errors);
-    let transforms = split_family(Family::Transform, raw.transforms, &mut errors);
-    let sinks = split_family(Family::Sink, raw.sinks, &mut errors);
-    if sources.is_empty() && transforms.is_empty() && sinks.is_empty() {
-        errors.push(FieldError::new(
-            &[],
-            "the config defines no component: add at least one [sources.NAME] and one [sinks.NAME]",
-        ));
-    }
-    let nodes: Vec<(&str, Family, &Vec<String>)> = [
-        (Family::Source, &sources),
-        (Family::Transform, &transforms),
-        (Family::Sink, &sinks),
-    ]
-    .into_iter()
-    .flat_map(|(family, split)| {
-        split
-            .iter()
-            .map(move |s| (s.name.as_str(), family, &s.inputs))
-    })
-    .collect();
-    let (graph_errors, warnings) = graph::check(&nodes);
-    errors.extend(graph_errors);
-    config.warnings.extend(warnings);
-    config.sources = parse_family(sources, registry.sources, &mut errors);
-    config.transforms = parse_family(transforms, registry.transforms, &mut errors);
-    config.sinks = parse_family(sinks, registry.sinks, &mut errors);
-    if errors.is_empty() {
-        Ok(config)
-    } else {
-        Err(errors)
-    }
-}
-
-/// A component's table with `type` and `inputs` taken out.
-struct Split {
-    family: Family,
-    name: String,
-    /// `None` when `type` itself is wrong (already reported).
-    kind: Option<String>,
-    inputs: Vec<String>,
-    rest: toml::Table,
-}
-
-/// Splits every component of one family. A component whose `type` or `inputs` is wrong is
-/// reported and still kept by name, so that those reading from it get no second error.
-fn split_family(
-    family: Family,
-    components: BTreeMap<String, toml::Table>,
-    errors: &mut Vec<FieldError>,
-) -> Vec<Split> {
-    let needs_inputs = family != Family::Source;
-    components
-        .into_iter()
-        .map(|(name, t)| match split_component(&t, needs_inputs) {
-            Ok((kind, inputs, rest)) => Split {
-                family,
-                name,
-                kind: Some(kind),
-                inputs,
-                rest,
-            },
-            Err(e) => {
-                errors.push(e.within(&[family.table(), &name]));
-                Split {
-                    family,
-                    name,
-                    kind: None,
-                    inputs: Vec::new(),
-                    rest: toml::Table::new(),
-                }
-            }
-        })
-        .collect()
-}
-
-/// Parses every split component of one family with its registry.
-fn parse_family<C: ?Sized>(
-    split: Vec<Split>,
-    kinds: &[Kind<C>],
-    errors: &mut Vec<FieldError>,
-) -> Vec<Component<C>> {
-    let mut parsed = Vec::new();
-    for s in split {
-        let Some(kind) = s.kind else { continue };
-        match parse_kind(kinds, &kind, s.rest) {
-            Ok((kind, config)) => parsed.push(Component {
-                name: s.name,
-                kind,
-                inputs: s.inputs,
-                config,
-            }),
-            Err(e) => errors.push(e.within(&[s.family.table(), &s.name])),
-        }
-    }
-    parsed
-}
-
-/// Takes `type` and `inputs` out of a component's table and returns the rest.
-fn split_component(
-    table: &toml::Table,
-    needs_inputs: bool,
-) -> Result<(String, Vec<String>, toml::Table), FieldError> {
-    let mut rest = table.clone();
-    let kind = match rest.remove("type") {
-        Some(toml::Value::String(s)) => s,
-        Some(_) => return Err(FieldError::new(&["type"], "`type` must be a string")),
-        None => return Err(FieldError::new(&[], "missing `type`")),
-    };
-    let inputs = match rest.remove("inputs") {
-        None if needs_inputs => {
-            return Err(FieldError::new(
-                &[],
-                "missing `inputs`: name the components this one reads from",
-            ))
-        }
-        None => Vec::new(),
-        Some(_) if !needs_inputs => {
-            return Err(FieldError::new(
-                &["inputs"],
-                "a source reads no input: remove `inputs`",
-            ))
-        }
-        Some(v) => {
-            let inputs: Vec<String> = parse_value(v).map_err(|e| e.within(&["inputs"]))?;
-            if inputs.is_empty() {
-                return Err(FieldError::new(
-                    &["inputs"],
-                    "`inputs` is empty: name at least one component",
-                ));
-            }
-            inputs
-        }
-    };
-    Ok((kind, inputs, rest))
-}
-
 /// Deserializes a component's table into its typed config, keeping the path of any error.
 pub fn parse_table<T: DeserializeOwned>(table: toml::Table) -> Result<T, FieldError> {
     parse_value(toml::Value::Table(table))
@@ -472,7 +268,8 @@ pub fn parse_value<T: DeserializeOwned>(value: toml::Value) -> Result<T, FieldEr
                 _ => None,
             })
             .collect();
-        let message = e.into_inner().to_string();
+        // The message alone: toml's `Display` appends the key again (`in `max_lines``).
+        let message = wording::humanize(e.into_inner().message());
         // serde names an unknown key only in its message: point the path at that key.
         if let Some(rest) = message.strip_prefix("unknown field `") {
             if let Some(end) = rest.find('`') {
@@ -498,5 +295,3 @@ pub fn unknown_kind(kind: &str, valid: &[&str]) -> FieldError {
 }
 
 pub mod graph;
-
-use graph::Family;

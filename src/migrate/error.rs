@@ -12,10 +12,10 @@ use super::ir::Note;
 /// A config that cannot be converted.
 #[derive(Debug, Error)]
 pub enum MigrateError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}:{line}: {message}", file.display())]
     Malformed {

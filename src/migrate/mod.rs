@@ -73,9 +73,9 @@ impl Migration {
 
 /// Converts the config file at `path`.
 pub fn migrate_file(path: &Path, from: Option<Tool>) -> Result<Migration, MigrateError> {
-    let text = std::fs::read_to_string(path).map_err(|source| MigrateError::Read {
+    let text = std::fs::read_to_string(path).map_err(|error| MigrateError::Read {
         path: path.to_owned(),
-        source,
+        error,
     })?;
     migrate_text(path, &text, from)
 }

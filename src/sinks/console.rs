@@ -2,6 +2,10 @@
 //! adapter pattern's output: the app's logs, standardized, on the sidecar's stdout where the
 //! node's log agent picks them up.
 //!
+//! With `text`, an event that has no `message` field (a parser moved everything into fields) is
+//! written as a JSON line rather than as an empty line: nothing of it is lost, each event stays
+//! one line, and a rate-limited warning says that it happened.
+//!
 //! Writing runs on a blocking thread: stdout may be a pipe that blocks, and a blocked write must
 //! hold back the pipeline (backpressure), not a runtime worker. A batch is confirmed after its
 //! bytes were written and flushed. The sink's input is received by an async task that hands
@@ -19,6 +23,7 @@ use super::{BatchEncoder, SinkConfig, SinkContext, SinkError, SinkFuture};
 use crate::codec::json::{to_text, JsonEncoder};
 use crate::event::{Batch, Payload, Value};
 use crate::metrics::{component, metrics};
+use crate::ratelimit::RateLimitedLog;
 
 /// `[sinks.NAME] type = "console"`.
 #[derive(Debug, Clone, Deserialize)]
@@ -87,6 +92,8 @@ impl SinkConfig for ConsoleConfig {
 struct ConsoleEncoder {
     encoding: Encoding,
     json: JsonEncoder,
+    /// Events without `message` written as JSON by the `text` encoding.
+    no_message: RateLimitedLog,
 }
 
 impl ConsoleEncoder {
@@ -94,6 +101,37 @@ impl ConsoleEncoder {
         ConsoleEncoder {
             encoding: config.encoding,
             json: JsonEncoder::new(&config.timestamp_key),
+            no_message: RateLimitedLog::default(),
+        }
+    }
+
+    /// The `text` encoding: the message of each event or line; an event without one as JSON.
+    fn write_text(&mut self, buf: &mut Vec<u8>, batch: &Batch) {
+        let events = match &batch.payload {
+            Payload::Encoded(e) => return buf.extend_from_slice(&e.bytes),
+            Payload::Lines(lines) => {
+                for span in &lines.spans {
+                    buf.extend_from_slice(lines.line(span));
+                    buf.push(b'\n');
+                }
+                return;
+            }
+            Payload::Events(events) => events,
+        };
+        let mut without = 0;
+        for ev in events {
+            match ev.fields.get("message") {
+                Some(Value::Str(s)) => buf.extend_from_slice(s),
+                Some(other) => buf.extend_from_slice(to_text(other).as_bytes()),
+                None => {
+                    self.json.write_event(buf, ev, batch.read_at);
+                    without += 1;
+                }
+            }
+            buf.push(b'\n');
+        }
+        if let Some(suppressed) = self.no_message.hit(Instant::now(), without) {
+            tracing::warn!(message = "Events without a `message` field were written as JSON lines (the console's text encoding writes only the message).", events = without, similar_since_last_warning = suppressed);
         }
     }
 }
@@ -102,7 +140,7 @@ impl BatchEncoder for ConsoleEncoder {
     fn encode(&mut self, batch: &Batch, out: &mut Vec<u8>) {
         match self.encoding {
             Encoding::Json => self.json.write_batch(out, batch),
-            Encoding::Text => write_text(out, batch),
+            Encoding::Text => self.write_text(out, batch),
         }
     }
 }
@@ -157,33 +195,16 @@ fn write_loop(
     Ok(())
 }
 
-fn write_text(buf: &mut Vec<u8>, batch: &Batch) {
-    match &batch.payload {
-        Payload::Encoded(e) => buf.extend_from_slice(&e.bytes),
-        Payload::Lines(lines) => {
-            for span in &lines.spans {
-                buf.extend_from_slice(lines.line(span));
-                buf.push(b'\n');
-            }
-        }
-        Payload::Events(events) => {
-            for ev in events {
-                match ev.fields.get("message") {
-                    Some(Value::Str(s)) => buf.extend_from_slice(s),
-                    Some(other) => buf.extend_from_slice(to_text(other).as_bytes()),
-                    None => {}
-                }
-                buf.push(b'\n');
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::event::Event;
     use bytes::Bytes;
+
+    fn text_encoder() -> ConsoleEncoder {
+        let t: toml::Table = toml::from_str("encoding = \"text\"").unwrap();
+        ConsoleEncoder::new(&crate::config::parse_table::<ConsoleConfig>(t).unwrap())
+    }
 
     #[test]
     fn text_writes_messages() {
@@ -195,8 +216,21 @@ mod tests {
             .fields
             .insert(Bytes::from_static(b"message"), Value::Int(3));
         let mut buf = Vec::new();
-        write_text(&mut buf, &b);
+        text_encoder().encode(&b, &mut buf);
         assert_eq!(buf, b"a\n3\n");
+    }
+
+    #[test]
+    fn text_writes_an_event_without_message_as_json() {
+        let mut b = Batch::from_events(vec![Event::from_message(Bytes::from_static(b"a"), 0)]);
+        let fields = &mut b.events_mut()[0].fields;
+        fields.remove_path(&crate::event::FieldPath::parse("message").unwrap());
+        fields.insert(Bytes::from_static(b"level"), Value::from("INFO"));
+        let mut buf = Vec::new();
+        text_encoder().encode(&b, &mut buf);
+        let line = String::from_utf8(buf).unwrap();
+        assert!(line.ends_with(",\"level\":\"INFO\"}\n"), "{line}");
+        assert!(line.starts_with("{\"timestamp\":"), "{line}");
     }
 
     #[test]

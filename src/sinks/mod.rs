@@ -24,7 +24,7 @@ pub enum SinkError {
     #[error("stdout was closed by the reader; stopping")]
     BrokenPipe,
     #[error("write failed: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     #[error("{0}")]
     Other(String),
 }
@@ -80,14 +80,23 @@ pub const KINDS: &[Kind<dyn SinkConfig>] = &[
     Kind {
         name: "blackhole",
         parse: |t| Ok(Box::new(parse_table::<blackhole::BlackholeConfig>(t)?)),
+        paths: &[],
     },
     Kind {
         name: "console",
         parse: |t| Ok(Box::new(parse_table::<console::ConsoleConfig>(t)?)),
+        paths: &[],
     },
     Kind {
         name: "elasticsearch",
         parse: |t| Ok(Box::new(elasticsearch::ElasticsearchSinkConfig::parse(t)?)),
+        paths: &[
+            "auth.password_file",
+            "auth.api_key_file",
+            "tls.ca_file",
+            "tls.crt_file",
+            "tls.key_file",
+        ],
     },
 ];
 

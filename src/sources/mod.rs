@@ -65,12 +65,20 @@ pub trait SourceConfig: Debug + Send + Sync {
     fn kind(&self) -> &'static str;
     /// Starts the source on its own thread.
     fn start(&self, ctx: SourceContext) -> Result<JoinHandle<()>, SourceError>;
+
+    /// What `skiff validate` says about the machine it runs on, each at its key: paths that do
+    /// not exist (yet). Warnings only: a pod's paths exist in the pod, not where CI validates.
+    fn check_environment(&self) -> Vec<FieldError> {
+        Vec::new()
+    }
 }
 
 /// Every source type: its `type` name and the parser of its table.
 pub const KINDS: &[Kind<dyn SourceConfig>] = &[Kind {
     name: "file",
     parse: |t| Ok(Box::new(file::FileSourceConfig::parse(t)?)),
+    // `exclude` is matched against the paths found, as written: `*.gz` matches anywhere.
+    paths: &["include"],
 }];
 
 /// Parses the table of a component of type `kind` (tests and benches build components this

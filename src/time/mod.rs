@@ -80,6 +80,8 @@ enum Format {
 #[derive(Debug, Clone)]
 pub struct TimestampParser {
     formats: Vec<Format>,
+    /// The formats as the config wrote them, for messages.
+    names: Vec<String>,
     timezone: Timezone,
 }
 
@@ -117,6 +119,7 @@ impl TimestampParser {
                 .map(|(i, f)| (vec!["formats".to_owned(), i.to_string()], f.as_str()))
                 .collect(),
         };
+        let names = list.iter().map(|(_, f)| (*f).to_owned()).collect();
         let formats = list
             .into_iter()
             .map(|(path, f)| {
@@ -126,7 +129,16 @@ impl TimestampParser {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(TimestampParser { formats, timezone })
+        Ok(TimestampParser {
+            formats,
+            names,
+            timezone,
+        })
+    }
+
+    /// The formats, as the config wrote them.
+    pub fn format_names(&self) -> &[String] {
+        &self.names
     }
 
     /// The zone times without an offset are read in.

@@ -61,6 +61,12 @@ pub fn chains(config: &Config) -> Vec<Vec<&Component<dyn TransformConfig>>> {
     out
 }
 
+/// A chain's name in logs: its parts' names joined by `+` (`parse+enrich`).
+pub fn name(chain: &[&Component<dyn TransformConfig>]) -> String {
+    let names: Vec<&str> = chain.iter().map(|c| c.name.as_str()).collect();
+    names.join("+")
+}
+
 /// Several transforms applied in turn to each batch.
 pub struct Fused {
     parts: Vec<(Box<dyn Transform>, Labels)>,

@@ -54,8 +54,10 @@ pub const CHANNEL_BATCHES: usize = 2;
 pub enum TopologyError {
     #[error(transparent)]
     Source(#[from] crate::sources::SourceError),
-    #[error("sink `{name}` failed: {source}")]
-    Sink { name: String, source: SinkError },
+    #[error(transparent)]
+    DataDir(#[from] crate::data_dir::DataDirError),
+    #[error("sink `{name}` failed: {error}")]
+    Sink { name: String, error: SinkError },
     #[error("drain did not finish within the shutdown timeout ({0:?}); undelivered data will be read again on restart")]
     DrainTimeout(Duration),
 }
@@ -209,6 +211,8 @@ impl Channels {
 
 /// Builds the graph of `config` and starts every component. On error nothing is left running.
 pub async fn start(config: Config, opts: RunOptions) -> Result<Running, TopologyError> {
+    // Without checkpoints a restart would read everything again: nothing starts first.
+    crate::data_dir::prepare(&config.data_dir)?;
     let mut channels = Channels::new(&config);
     let abort = CancellationToken::new();
     let sinks = start_sinks(&config, &mut channels, &abort)?;
@@ -261,9 +265,9 @@ fn start_sinks(
         let fut = c
             .config
             .build(ctx, rx)
-            .map_err(|source| TopologyError::Sink {
+            .map_err(|error| TopologyError::Sink {
                 name: c.name.clone(),
-                source,
+                error,
             })?;
         let name = c.name.clone();
         sinks.spawn(async move { (name, fut.await) });
@@ -298,12 +302,12 @@ fn start_transforms(
             let instances = (0..workers.max(1))
                 .map(|_| with_encoder(Box::new(fuse::Fused::build(&chain))))
                 .collect();
-            transforms.spawn(parallel::run(None, instances, rx, out));
+            transforms.spawn(parallel::run(fuse::name(&chain), false, instances, rx, out));
         } else if head.config.stateless() && workers > 1 {
             let instances = (0..workers)
                 .map(|_| with_encoder(head.config.build(&head.name)))
                 .collect();
-            transforms.spawn(parallel::run(Some(head.name.clone()), instances, rx, out));
+            transforms.spawn(parallel::run(head.name.clone(), true, instances, rx, out));
         } else {
             let t = head.config.build(&head.name);
             transforms.spawn(run_transform(head.name.clone(), t, rx, out));
@@ -381,7 +385,10 @@ impl Running {
             }
             Ended::SourcesDone => {}
             Ended::Failed(e) => {
-                tracing::error!(message = "A component failed; stopping.", error = %e);
+                // The reason is logged once, with the exit code, when skiff stops.
+                tracing::error!(
+                    message = "A component failed; draining what was read, then stopping."
+                );
                 status.failed.store(true, Ordering::Release);
                 result = Err(e);
             }
@@ -396,8 +403,14 @@ impl Running {
         let drained = tokio::time::timeout(self.shutdown_timeout, async {
             while self.source_threads.join_next().await.is_some() {}
             while let Some(r) = self.sinks.join_next().await {
-                if let Ok((name, Err(source))) = r {
-                    tracing::error!(message = "Sink failed while draining.", sink = %name, error = %source);
+                if let Ok((name, Err(error))) = r {
+                    // Not everything was delivered: the run fails (its reason logged once, when
+                    // skiff stops), or, when it already failed, this is a second reason.
+                    if result.is_ok() {
+                        result = Err(TopologyError::Sink { name, error });
+                    } else {
+                        tracing::error!(message = "Sink failed while draining.", sink = %name, %error);
+                    }
                 }
             }
             while self.transforms.join_next().await.is_some() {}
@@ -446,9 +459,9 @@ impl Running {
                 kind = &mut stop => return Ended::Stop(kind),
                 path = &mut watch_sentinel => return Ended::Sentinel(path),
                 Some(r) = self.sinks.join_next() => match r {
-                    Ok((name, Err(source))) => return Ended::Failed(TopologyError::Sink { name, source }),
+                    Ok((name, Err(error))) => return Ended::Failed(TopologyError::Sink { name, error }),
                     Ok((name, Ok(()))) => tracing::debug!(message = "Sink finished.", sink = %name),
-                    Err(e) => return Ended::Failed(TopologyError::Sink { name: "?".into(), source: SinkError::Other(e.to_string()) }),
+                    Err(e) => return Ended::Failed(TopologyError::Sink { name: "?".into(), error: SinkError::Other(e.to_string()) }),
                 },
                 Some(_) = self.source_threads.join_next(), if once => {
                     if self.source_threads.is_empty() {
@@ -481,7 +494,7 @@ fn sole_sink_consumer<'a>(config: &'a Config, producer: &str) -> Option<&'a dyn 
 fn internal(name: &str) -> TopologyError {
     TopologyError::Sink {
         name: name.to_owned(),
-        source: SinkError::Other("internal error: channel missing".into()),
+        error: SinkError::Other("internal error: channel missing".into()),
     }
 }
 

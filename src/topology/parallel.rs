@@ -15,10 +15,12 @@ use crate::transforms::Transform;
 
 type Job = (Batch, oneshot::Sender<Vec<Batch>>);
 
-/// Runs `instances` in parallel over `rx`, sending results to `out` in input order. Events are
-/// counted under `name` when given (fused chains count per part themselves).
+/// Runs `instances` in parallel over `rx`, sending results to `out` in input order. `name` is
+/// the stage's name in logs (a fused chain's is its parts' names joined by `+`); events are
+/// counted under it when `count` is set (fused chains count per part themselves).
 pub async fn run(
-    name: Option<String>,
+    name: String,
+    count: bool,
     instances: Vec<Box<dyn Transform>>,
     mut rx: mpsc::Receiver<Batch>,
     out: Fanout,
@@ -39,7 +41,7 @@ pub async fn run(
     let (order_tx, mut order_rx) = mpsc::channel::<oneshot::Receiver<Vec<Batch>>>(n);
     let collector_name = name.clone();
     let collector = tokio::spawn(async move {
-        let labels = collector_name.as_deref().map(component);
+        let labels = count.then(|| component(&collector_name));
         let m = metrics();
         while let Some(reply) = order_rx.recv().await {
             // A worker that died drops its reply: its batch is lost to this run and its
@@ -54,14 +56,14 @@ pub async fn run(
                 if out.send(batch).await.is_err() {
                     tracing::warn!(
                         message = "Downstream is gone; the transform stops.",
-                        transform = collector_name.as_deref().unwrap_or("fused chain")
+                        transform = %collector_name
                     );
                     return;
                 }
             }
         }
     });
-    let labels = name.as_deref().map(component);
+    let labels = count.then(|| component(&name));
     let m = metrics();
     let mut next = 0;
     while let Some(batch) = rx.recv().await {
@@ -110,7 +112,8 @@ mod tests {
             .map(|_| Box::new(Uneven) as Box<dyn Transform>)
             .collect();
         let runner = tokio::spawn(run(
-            Some("par".into()),
+            "par".into(),
+            true,
             instances,
             in_rx,
             Fanout::new(vec![out_tx]),
@@ -128,5 +131,51 @@ mod tests {
         feeder.await.unwrap();
         runner.await.unwrap();
         assert_eq!(seen, (0..60).collect::<Vec<_>>());
+    }
+
+    /// Collects what the `fmt` subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn logs_name_the_stage() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let (in_tx, in_rx) = mpsc::channel(4);
+        let (out_tx, out_rx) = mpsc::channel(4);
+        // Downstream is gone before anything arrives.
+        drop(out_rx);
+        let instances: Vec<Box<dyn Transform>> = vec![Box::new(Uneven)];
+        let runner = tokio::spawn(run(
+            "parse+enrich".into(),
+            false,
+            instances,
+            in_rx,
+            Fanout::new(vec![out_tx]),
+        ));
+        let b = Batch::from_events(vec![Event::from_message(Bytes::from_static(b"x"), 1)]);
+        in_tx.send(b).await.unwrap();
+        drop(in_tx);
+        runner.await.unwrap();
+        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            logs.contains("Downstream is gone; the transform stops. transform=parse+enrich"),
+            "{logs}"
+        );
     }
 }

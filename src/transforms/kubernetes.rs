@@ -14,7 +14,9 @@
 //! missing one is a warning and the metadata is left out: the kubelet writes these files before
 //! any container starts, so in a pod a missing file means a wrong path or a forgotten volume
 //! mount, which the warning says at start; but a logging sidecar that refuses to start would hold
-//! every log back, and `skiff validate` must work on a pod's config outside the pod (CI).
+//! every log back, and `skiff validate` must work on a pod's config outside the pod (CI). The
+//! warning is kept with the config ([`TransformConfig::warnings`]) and printed once logging is
+//! set up: logged while the config is read, it would come before the logger and be lost.
 
 use std::path::PathBuf;
 
@@ -75,6 +77,8 @@ fn default_target() -> String {
 pub struct KubernetesConfig {
     target: FieldPath,
     metadata: Fields,
+    /// Downward API files that do not exist.
+    warnings: Vec<FieldError>,
 }
 
 impl KubernetesConfig {
@@ -91,6 +95,7 @@ impl KubernetesConfig {
         let raw: RawKubernetesConfig = parse_table(table)?;
         let target = FieldPath::parse(&raw.target).map_err(|e| FieldError::new(&["target"], e))?;
         let mut metadata = Fields::with_capacity(7);
+        let mut warnings = Vec::new();
         let vars = [
             ("pod_name", &raw.env.pod_name, "POD_NAME"),
             ("namespace", &raw.env.namespace, "POD_NAMESPACE"),
@@ -112,13 +117,20 @@ impl KubernetesConfig {
             ("annotations", &raw.annotations_file),
         ] {
             let Some(path) = path else { continue };
+            let key = format!("{field}_file");
             if !path.exists() {
                 // Outside a pod (skiff validate in CI) or before the volume is mounted: the
                 // metadata is simply absent; a file that exists but is wrong is an error.
-                tracing::warn!(message = "Downward API file not found; its metadata is not added.", path = %path.display());
+                warnings.push(FieldError::new(
+                    &[&key],
+                    format!(
+                        "the Downward API file {} does not exist: the pod's {field} are not \
+                         added (in a pod, mount a downwardAPI volume with metadata.{field} there)",
+                        path.display()
+                    ),
+                ));
                 continue;
             }
-            let key = format!("{field}_file");
             let pairs = downward::read(path).map_err(|e| FieldError::new(&[&key], e))?;
             let mut obj = Fields::with_capacity(pairs.len());
             for (k, v) in pairs {
@@ -126,7 +138,11 @@ impl KubernetesConfig {
             }
             metadata.push_unchecked(Bytes::from_static(field.as_bytes()), Value::Object(obj));
         }
-        Ok(KubernetesConfig { target, metadata })
+        Ok(KubernetesConfig {
+            target,
+            metadata,
+            warnings,
+        })
     }
 }
 
@@ -142,6 +158,10 @@ impl TransformConfig for KubernetesConfig {
     fn build(&self, _name: &str) -> Box<dyn Transform> {
         Box::new(Kubernetes(self.clone()))
     }
+
+    fn warnings(&self) -> Vec<FieldError> {
+        self.warnings.clone()
+    }
 }
 
 /// The running transform.
@@ -149,7 +169,9 @@ pub struct Kubernetes(KubernetesConfig);
 
 impl Transform for Kubernetes {
     fn transform(&mut self, mut batch: Batch, out: &mut Vec<Batch>) {
-        let KubernetesConfig { target, metadata } = &self.0;
+        let KubernetesConfig {
+            target, metadata, ..
+        } = &self.0;
         if !metadata.is_empty() {
             for ev in batch.events_mut() {
                 let value = match ev.fields.remove_path(target) {
@@ -248,6 +270,14 @@ mod tests {
         let missing = dir.path().join("nope");
         let c = parse(&format!("labels_file = {missing:?}")).unwrap();
         assert!(c.metadata.get("labels").is_none());
+        let warnings = c.warnings();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].path, vec!["labels_file"]);
+        assert!(
+            warnings[0].message.contains("does not exist"),
+            "{}",
+            warnings[0].message
+        );
         let bad = dir.path().join("annotations");
         std::fs::write(&bad, "a=\"1\"\nb=2\n").unwrap();
         let e = parse(&format!("annotations_file = {bad:?}")).unwrap_err();

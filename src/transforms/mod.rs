@@ -67,6 +67,13 @@ pub trait TransformConfig: Debug + Send + Sync {
     fn stateless(&self) -> bool {
         false
     }
+
+    /// Problems found while the table was read that do not stop skiff (a Downward API file that
+    /// does not exist), each at its key. They are reported with the config's warnings, once
+    /// logging is set up (`skiff validate` prints them too).
+    fn warnings(&self) -> Vec<FieldError> {
+        Vec::new()
+    }
 }
 
 /// A running transform.
@@ -91,54 +98,67 @@ pub const KINDS: &[Kind<dyn TransformConfig>] = &[
     Kind {
         name: "parse",
         parse: |t| Ok(Box::new(parsers::ParseConfig::parse(t)?)),
+        paths: &[],
     },
     Kind {
         name: "parse_json",
         parse: |t| Ok(Box::new(parse_json::ParseJsonConfig::parse(t)?)),
+        paths: &[],
     },
     Kind {
         name: "parse_regex",
         parse: |t| Ok(Box::new(parse_regex::ParseRegexConfig::parse(t)?)),
+        paths: &[],
     },
     Kind {
         name: "parse_logfmt",
         parse: |t| Ok(Box::new(parse_logfmt::ParseLogfmtConfig::parse(t)?)),
+        paths: &[],
     },
     Kind {
         name: "parse_cri",
         parse: |t| Ok(Box::new(parse_cri::ParseCriConfig::parse(t)?)),
+        paths: &[],
     },
     Kind {
         name: "parse_docker",
         parse: |t| Ok(Box::new(parse_docker::ParseDockerConfig::parse(t)?)),
+        paths: &[],
     },
     Kind {
         name: "multiline",
         parse: multiline_container::parse_multiline,
+        paths: &[],
     },
     Kind {
         name: "parse_timestamp",
         parse: |t| Ok(Box::new(parse_timestamp::ParseTimestampConfig::parse(t)?)),
+        paths: &[],
     },
     Kind {
         name: "add_fields",
         parse: |t| Ok(Box::new(add_fields::AddFieldsConfig::parse(t)?)),
+        paths: &[],
     },
     Kind {
         name: "rename_fields",
         parse: |t| Ok(Box::new(rename_fields::RenameFieldsConfig::parse(t)?)),
+        paths: &[],
     },
     Kind {
         name: "remove_fields",
         parse: |t| Ok(Box::new(remove_fields::RemoveFieldsConfig::parse(t)?)),
+        paths: &[],
     },
     Kind {
         name: "filter",
         parse: |t| Ok(Box::new(filter::FilterConfig::parse(t)?)),
+        paths: &[],
     },
     Kind {
         name: "kubernetes",
         parse: |t| Ok(Box::new(kubernetes::KubernetesConfig::parse(t)?)),
+        paths: &["labels_file", "annotations_file"],
     },
 ];
 

@@ -126,6 +126,19 @@ impl ErrorReport {
         self.suppressed = 0;
     }
 
+    /// Records one problem whose description is worth building only when it is logged.
+    pub fn record_with(&mut self, problem: Problem, describe: impl FnOnce() -> String) {
+        let quiet = self
+            .last_warn
+            .is_some_and(|t| Instant::now().duration_since(t) < WARN_EVERY);
+        let logs = problem != Problem::Filtered && !quiet;
+        if logs {
+            self.record(problem, &describe());
+        } else {
+            self.record(problem, "");
+        }
+    }
+
     /// Records `n` events dropped on purpose (no log: dropping is what was asked).
     pub fn filtered(&mut self, n: u64) {
         self.pending[Problem::Filtered as usize] += n;

@@ -132,11 +132,14 @@ impl Compiled {
             )
             .syntax(syntax::Config::new().utf8(false))
             .build(pattern)
-            .map_err(|e| match e.size_limit() {
-                Some(limit) => {
+            .map_err(|e| match (e.size_limit(), e.syntax_error()) {
+                (Some(limit), _) => {
                     format!("invalid regex: compiled regex exceeds size limit of {limit} bytes")
                 }
-                None => format!("invalid regex: {e}"),
+                // The engine's reason with its caret, as `regex` prints it (the build error's
+                // own text only says "error parsing pattern 0": each pattern is built alone).
+                (None, Some(syntax)) => format!("invalid regex: {syntax}"),
+                (None, None) => format!("invalid regex: {e}"),
             })?;
         let groups = regex
             .group_info()
@@ -364,6 +367,25 @@ target = "p"
             err("pattern = '(?P<a>a)'\npatterns = ['(?P<a>a)']").path,
             vec!["patterns"]
         );
+    }
+
+    #[test]
+    fn regex_errors_carry_the_engine_reason() {
+        let err = |s: &str| build(s).err().unwrap();
+        let e = err("patterns = ['(?P<a>a)', '^(x']");
+        assert_eq!(e.path, vec!["patterns", "1"]);
+        assert_eq!(
+            e.message,
+            "invalid regex: regex parse error:\n    ^(x\n     ^\nerror: unclosed group"
+        );
+        // The same text as the `regex` crate's own error (as `multiline` and `filter` print).
+        let lookahead = String::from("^(?=x)");
+        let theirs = regex::Regex::new(&lookahead).unwrap_err().to_string();
+        assert_eq!(
+            err("pattern = '^(?=x)'").message,
+            format!("invalid regex: {theirs}")
+        );
+        assert!(theirs.contains("look-around"), "{theirs}");
     }
 
     const PATTERNS: &[&str] = &[

@@ -111,13 +111,15 @@ impl ParseTimestamp {
                 true
             }
             Applied::Unreadable if self.config.on_error == OnError::Drop => {
-                self.report
-                    .record(Problem::Dropped, "timestamp did not parse");
+                self.report.record_with(Problem::Dropped, || {
+                    self.config.rule.describe_failure(&ev.fields)
+                });
                 false
             }
             Applied::Unreadable => {
-                self.report
-                    .record(Problem::KeptTimestamp, "timestamp did not parse");
+                self.report.record_with(Problem::KeptTimestamp, || {
+                    self.config.rule.describe_failure(&ev.fields)
+                });
                 ev.fields.insert(
                     Bytes::from_static(ERROR_KEY.as_bytes()),
                     Value::Str(self.config.reason.clone()),

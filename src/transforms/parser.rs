@@ -299,7 +299,7 @@ impl<P: Parse> ParserTransform<P> {
             Applied::Time(ts) => Some(ts),
             Applied::Unreadable => {
                 self.report
-                    .record(Problem::KeptTimestamp, "timestamp did not parse");
+                    .record_with(Problem::KeptTimestamp, || rule.describe_failure(parsed));
                 // A type warning, if any, is less useful than this one.
                 *warning = None;
                 parsed.insert(error_key(), Value::Str(self.opts.timestamp_reason.clone()));

@@ -13,6 +13,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::codec::json::to_text;
 use crate::config::FieldError;
 use crate::event::{FieldPath, Fields, Value};
 pub use crate::time::{Dialect, Now, TimestampParser, Timezone};
@@ -122,6 +123,32 @@ pub struct TimestampRule {
     pub keep: Keep,
 }
 
+impl TimestampRule {
+    /// Says why the time field of `fields` did not parse: the field, its value (cut at 100
+    /// characters) and the formats tried. Built only when a warning is logged.
+    pub fn describe_failure(&self, fields: &Fields) -> String {
+        let mut text = fields
+            .get_path(&self.field)
+            .map(to_text)
+            .unwrap_or_default();
+        if let Some((cut, _)) = text.char_indices().nth(100) {
+            text.truncate(cut);
+            text.push_str("...");
+        }
+        let formats: Vec<String> = self
+            .parser
+            .format_names()
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect();
+        format!(
+            "timestamp field `{}` = {text:?} does not match the format {}",
+            self.field,
+            formats.join(" or ")
+        )
+    }
+}
+
 impl TimestampConfig {
     /// Compiles the option; errors name the key at fault.
     pub fn compile(&self) -> Result<TimestampRule, FieldError> {
@@ -180,6 +207,17 @@ impl TimestampRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_names_the_field_the_value_and_the_formats() {
+        let rule = rule("field = \"time\"\nformats = [\"%d/%b/%Y\", \"rfc3339\"]").unwrap();
+        let mut fields = Fields::default();
+        fields.insert_path(&rule.field, Value::from("yesterday"));
+        assert_eq!(
+            rule.describe_failure(&fields),
+            "timestamp field `time` = \"yesterday\" does not match the format `%d/%b/%Y` or `rfc3339`"
+        );
+    }
 
     fn rule(toml_text: &str) -> Result<TimestampRule, FieldError> {
         toml::from_str::<TimestampConfig>(toml_text)

@@ -11,7 +11,11 @@ use regex::Regex;
 /// Keys of nested tables (and of lists of tables) are written `table.key`.
 pub fn config_keys() -> BTreeMap<String, BTreeSet<String>> {
     let mut code: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    all_keys(Part::Global, &[], code.entry("global".into()).or_default());
+    let global = code.entry("global".into()).or_default();
+    all_keys(Part::Global, &[], global);
+    // The component sections are taken off the top level before the global keys are checked,
+    // so the unknown-key error does not list them.
+    global.extend(["sources", "transforms", "sinks"].map(String::from));
     for section in ["sources", "transforms", "sinks"] {
         for kind in kinds(section) {
             let mut keys = BTreeSet::new();
@@ -173,6 +177,13 @@ pub fn registered_metrics() -> BTreeSet<String> {
             _ => "",
         };
         out.insert(format!("skiff_{}{suffix}", &c[1]));
+    }
+    // The process's own resources, under Prometheus' standard names.
+    let process = std::fs::read_to_string("src/process_metrics.rs").unwrap();
+    for c in regex!(r#""(process_\w+)""#).captures_iter(&process) {
+        let name = &c[1];
+        let counter = name == "process_cpu_seconds";
+        out.insert(format!("{name}{}", if counter { "_total" } else { "" }));
     }
     out
 }

@@ -360,3 +360,18 @@ impl Drop for Skiff {
         let _ = self.child.wait();
     }
 }
+
+/// `skiff validate` on `body` (written as `skiff.toml` in a fresh workspace): the exit code and
+/// stderr, with the file's path shown as `skiff.toml`.
+pub fn validate_body(body: &str) -> (i32, String) {
+    let ws = crate::support::workspace::Workspace::new();
+    let path = ws.config(body);
+    let out = validate(&path);
+    let shown = path.display().to_string();
+    (out.code, out.stderr.replace(&shown, "skiff.toml"))
+}
+
+/// How many times `needle` occurs in `text`.
+pub fn occurrences(text: &str, needle: &str) -> usize {
+    text.matches(needle).count()
+}

@@ -57,6 +57,18 @@ impl Workspace {
         )
     }
 
+    /// A config reading `logs/*.log` to a console sink `out` (API off), with `extra` appended
+    /// (more keys of the sink, or more components); its path as a string.
+    pub fn console_config_with(&self, extra: &str) -> String {
+        self.config(&format!(
+            "data_dir = \"{{dir}}/data\"\n[api]\nenabled = false\n\
+             [sources.app]\ntype = \"file\"\ninclude = [\"{{dir}}/logs/*.log\"]\n\
+             [sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\n{extra}"
+        ))
+        .display()
+        .to_string()
+    }
+
     /// A config with the file source `app` over `logs/INCLUDE` (rescanned every 100 ms, rotated
     /// files held 1 s) plus `source_extra`, and `sink` (a `[sinks.NAME]` table reading `app`).
     pub fn config_with_sink(&self, include: &str, source_extra: &str, sink: &str) -> PathBuf {

@@ -18,10 +18,10 @@ use super::config::{AuthConfig, Secret};
 /// Why credentials could not be built.
 #[derive(Debug, Error)]
 pub enum AuthError {
-    #[error("cannot read credential file {path}: {source}")]
+    #[error("cannot read credential file {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("credential file {0} is empty")]
     Empty(PathBuf),
@@ -40,9 +40,9 @@ impl SecretSource {
         match self {
             SecretSource::Inline(s) => Ok(s.expose().to_owned()),
             SecretSource::File(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| AuthError::Read {
+                let text = std::fs::read_to_string(path).map_err(|error| AuthError::Read {
                     path: path.clone(),
-                    source,
+                    error,
                 })?;
                 // Secrets mounted from files often end with a newline.
                 let value = text.trim_end_matches(['\r', '\n']).to_owned();

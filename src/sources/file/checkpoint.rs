@@ -25,10 +25,10 @@ const MAX_DETACHED: usize = 1000;
 
 /// A checkpoint file could not be written.
 #[derive(Debug, Error)]
-#[error("cannot write checkpoint file {path}: {source}")]
+#[error("cannot write checkpoint file {path}: {error}")]
 pub struct CheckpointError {
     pub path: PathBuf,
-    pub source: std::io::Error,
+    pub error: std::io::Error,
 }
 
 /// One file's checkpoint.
@@ -173,9 +173,9 @@ impl Checkpoints {
 
     /// Writes the checkpoint file atomically.
     pub fn save(&self) -> Result<(), CheckpointError> {
-        let err = |source| CheckpointError {
+        let err = |error| CheckpointError {
             path: self.path.clone(),
-            source,
+            error,
         };
         let dir = self.path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir).map_err(err)?;

@@ -13,6 +13,7 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use notify::{EventKind, RecursiveMode, Watcher};
 
+use super::unmatched::Unmatched;
 use super::walk::GlobWalk;
 use crate::metrics::{component_with, metrics};
 use crate::sources::Signal;
@@ -29,7 +30,10 @@ pub struct Found {
 /// Glob patterns and the watcher that wakes the tailer.
 pub struct Discovery {
     include: Vec<String>,
-    walks: Vec<GlobWalk>,
+    /// Each include pattern and its walk.
+    walks: Vec<(String, GlobWalk)>,
+    /// Patterns that match nothing, warned about once.
+    unmatched: Unmatched,
     exclude: Vec<glob::Pattern>,
     watcher: Option<notify::RecommendedWatcher>,
     watched: HashSet<PathBuf>,
@@ -105,12 +109,14 @@ impl Discovery {
             .map_err(|e| tracing::warn!(message = "File watching is unavailable; relying on periodic scans.", error = %e))
             .ok()
         };
+        let walks: Vec<(String, GlobWalk)> = include
+            .iter()
+            .filter_map(|p| GlobWalk::new(p).ok().map(|w| (p.clone(), w)))
+            .collect();
         Discovery {
             include: include.to_vec(),
-            walks: include
-                .iter()
-                .filter_map(|p| GlobWalk::new(p).ok())
-                .collect(),
+            unmatched: Unmatched::new(source, &walks),
+            walks,
             exclude: exclude
                 .iter()
                 .filter_map(|p| glob::Pattern::new(p).ok())
@@ -172,10 +178,13 @@ impl Discovery {
         self.ensure_watches();
         let mut paths = Vec::new();
         let mut unreadable = Vec::new();
-        for walk in &self.walks {
+        let now = std::time::Instant::now();
+        for (i, (_, walk)) in self.walks.iter().enumerate() {
+            let before = paths.len();
             walk.walk(&mut |p| paths.push(p), &mut |dir, e| {
                 unreadable.push((dir.to_path_buf(), e));
             });
+            self.unmatched.observe(i, paths.len() > before, now);
         }
         for (dir, e) in unreadable {
             if self.warn_once(&dir, "read_dir") {

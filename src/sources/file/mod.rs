@@ -8,6 +8,7 @@ pub mod checkpoint;
 pub mod discovery;
 pub mod reader;
 pub mod tailer;
+pub mod unmatched;
 pub mod walk;
 
 use std::thread::JoinHandle;
@@ -138,6 +139,16 @@ impl FileSourceConfig {
 impl SourceConfig for FileSourceConfig {
     fn kind(&self) -> &'static str {
         "file"
+    }
+
+    fn check_environment(&self) -> Vec<FieldError> {
+        self.include
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                unmatched::check(p).map(|m| FieldError::new(&["include", &i.to_string()], m))
+            })
+            .collect()
     }
 
     fn start(&self, ctx: SourceContext) -> Result<JoinHandle<()>, SourceError> {

@@ -177,8 +177,16 @@ impl Tailer {
         });
         let file_key = (!config.file_key.is_empty())
             .then(|| Bytes::copy_from_slice(config.file_key.as_bytes()));
+        // Exported at 0 from the start, so that a rate or an alert on them works before the
+        // first failure.
+        let labels = component(&name);
+        metrics().checkpoint_writes.get_or_create(&labels).inc_by(0);
+        metrics()
+            .checkpoint_write_failures
+            .get_or_create(&labels)
+            .inc_by(0);
         Ok(Tailer {
-            labels: component(&name),
+            labels,
             name,
             out: Some(out),
 
@@ -352,6 +360,10 @@ impl Tailer {
         m.events_unacked
             .get_or_create(&self.labels)
             .set(unacked as i64);
+        let batches: usize = self.files.values().map(|f| f.inflight.len()).sum();
+        m.batches_unacked
+            .get_or_create(&self.labels)
+            .set(batches as i64);
         let oldest = self
             .files
             .values()
@@ -452,7 +464,10 @@ impl Tailer {
                     .bytes_read
                     .get_or_create(&self.labels)
                     .inc_by(read);
-                if !rb.lines.is_empty() {
+                if rb.lines.is_empty() {
+                    // Only the start of a line not yet ended: unacknowledged bytes too.
+                    publish_lag(&self.name, st);
+                } else {
                     self.emit(slot, rb, false);
                 }
                 true
@@ -633,6 +648,7 @@ impl Tailer {
         m.events_unacked
             .get_or_create(&self.labels)
             .inc_by(n as i64);
+        m.batches_unacked.get_or_create(&self.labels).inc();
         if self.published_oldest.is_none() {
             // Nothing else is waiting: this batch is now the oldest.
             self.published_oldest = st.inflight.front().map(|(_, _, t)| *t);

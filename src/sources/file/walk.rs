@@ -54,6 +54,11 @@ impl GlobWalk {
         })
     }
 
+    /// The directory the walk starts from (`""`: the working directory).
+    pub fn base_dir(&self) -> &Path {
+        &self.base
+    }
+
     /// Calls `on_match` with every matching path (files, and anything else that matches: the
     /// caller decides what to do with directories or broken links), in name order, and
     /// `on_error` with each directory that cannot be read.
