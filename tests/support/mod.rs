@@ -14,6 +14,7 @@
 //! - `es_server`: the in-process Elasticsearch-compatible server (also the example's);
 //!   `es`: what skiff's tests read from it.
 //! - `inproc`: skiff's pipeline run inside the test process, with a collecting sink.
+//! - `bursts`: bursts of lines, each rotation a copy and a truncate right after one.
 //! - `torture`: the torture suite's modes (`SKIFF_TORTURE=long`) and seeds
 //!   (`SKIFF_TORTURE_SEED`).
 //! - `migrate`: the `skiff migrate` fixtures and their environment.
@@ -22,6 +23,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod bursts;
 pub mod compare;
 pub mod es;
 pub mod es_server;

@@ -24,7 +24,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, MetadataExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -94,6 +94,9 @@ const MISSES_TO_UNMATCH: u8 = 2;
 
 /// How many truncated files are remembered for matching their copies.
 const MAX_RETIRED: usize = 64;
+
+/// How many of the newest files beside a truncated one are opened to find its copy.
+const MAX_COPY_CANDIDATES: usize = 16;
 
 /// How long a file too short to fingerprint may stay unidentified while its bytes so far are the
 /// start of a known file (a copy being written: see [`Pending`]).
@@ -530,8 +533,96 @@ impl Tailer {
         if let Some(f) = st.file.as_mut() {
             let _ = f.seek(SeekFrom::Start(0));
         }
+        let (dir, live) = (st.path.parent().map(Path::to_path_buf), (st.dev, st.ino));
+        if let Some(dir) = dir {
+            self.adopt_copy(&dir, live);
+        }
         self.dirty = true;
         self.maybe_checkpoint(true);
+    }
+
+    /// After a truncation, reads what it left unread from the copy made just before it.
+    ///
+    /// copytruncate copies the file, then truncates it: lines written just before the copy may
+    /// not have been read when the truncation came (it can follow the copy by microseconds, far
+    /// less than any reader's wake-up time), and the truncation destroys them in the live file.
+    /// The copy still holds them. It is looked for beside the live file: a regular file longer
+    /// than what was read, not followed yet, whose first bytes are the truncated content's. It
+    /// is then followed like a file rotated away, from where the live file was read to, under
+    /// the old content's id (so a copy the globs also match is the same file, never read twice).
+    fn adopt_copy(&mut self, dir: &Path, live: (u64, u64)) {
+        let Some(r) = self.retired.back() else { return };
+        if r.head.is_empty() {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        // The copy is new: only the most recently modified candidates are opened.
+        let mut candidates: Vec<(PathBuf, std::fs::Metadata)> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let path = e.path();
+                let meta = std::fs::metadata(&path).ok()?;
+                let id = (meta.dev(), meta.ino());
+                let wanted = meta.is_file()
+                    && id != live
+                    && meta.len() > r.offset
+                    && !self.files.values().any(|s| (s.dev, s.ino) == id);
+                wanted.then_some((path, meta))
+            })
+            .collect();
+        candidates
+            .sort_by_key(|(_, m)| std::cmp::Reverse(m.mtime_nsec() + m.mtime() * 1_000_000_000));
+        let fp = self.config.fingerprint_bytes.as_usize();
+        let found = candidates
+            .into_iter()
+            .take(MAX_COPY_CANDIDATES)
+            .find_map(|(path, meta)| {
+                let file = File::open(&path).ok()?;
+                let head = read_head(&file, fp);
+                head.starts_with(&r.head)
+                    .then_some((path, meta, file, head))
+            });
+        let Some((path, meta, mut file, head)) = found else {
+            return;
+        };
+        let Some(r) = self.retired.pop_back() else {
+            return;
+        };
+        if file.seek(SeekFrom::Start(r.offset)).is_err() {
+            return;
+        }
+        tracing::info!(message = "Reading what the truncation left unread from the file's copy.", path = %path.display(), offset = r.offset, size = meta.len());
+        let slot = self.next_slot;
+        self.next_slot += 1;
+        let mut st = Tracked {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            path,
+            file: Some(file),
+            reader: LineReader::new(
+                r.offset,
+                self.config.max_line_bytes.as_usize(),
+                self.config.read_buffer.as_usize(),
+            ),
+            origin: None,
+            known_id: r.file_id,
+            tracker: AckTracker::new(r.offset),
+            head,
+            pending: None,
+            // Not the live file: read to its end, then closed once quiet for `rotate_wait`
+            // (unless the globs match it too).
+            matched: false,
+            missed: MISSES_TO_UNMATCH,
+            last_data: Instant::now(),
+            inflight: VecDeque::new(),
+            size: meta.len(),
+            finished: false,
+            warned_long: false,
+        };
+        set_start_id(&mut st, r.offset);
+        self.files.insert(slot, st);
     }
 
     /// Reads what is left, emits the partial line, and closes the file for good.
