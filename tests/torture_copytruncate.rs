@@ -37,6 +37,7 @@ fn one_run(
     per_sec: u64,
     rotations: u64,
     between: std::ops::Range<u64>,
+    min_gap: Duration,
     rng: &mut fastrand::Rng,
 ) -> (Figures, String) {
     let ws = Workspace::new();
@@ -52,6 +53,7 @@ fn one_run(
             per_sec,
             rotations,
             bursts_between: rng.u64(between),
+            min_gap,
         },
     );
     // Lines skiff lost never come: wait for all of them, but not for ever.
@@ -91,17 +93,24 @@ fn copytruncate_right_after_a_burst_loses_nothing() {
     let runs = pick(1, 10);
     let rotations = pick(8, 20);
     let mut failures = Vec::new();
-    // Bursts between two rotations: 20 to 400 ms of writing at 5k and 20k lines/s; 5,000 to
-    // 25,000 lines unthrottled (a few milliseconds).
+    // Bursts between two rotations: 20 to 400 ms of writing at 5k and 20k lines/s. Unthrottled,
+    // at least 5,000 lines and 50 ms: two truncations closer together than skiff's look at the
+    // file (every read, or every 100 ms while downstream is full) hide the first one.
+    let none = Duration::ZERO;
     let rates = [
-        (5_000, "5k lines/s", 1..20),
-        (20_000, "20k lines/s", 4..80),
-        (0, "unthrottled", 50..250),
+        (5_000, "5k lines/s", 1..20, none),
+        (20_000, "20k lines/s", 4..80, none),
+        (
+            0,
+            "unthrottled",
+            50..250,
+            Duration::from_millis(pick(50, 200)),
+        ),
     ];
-    for (rate, label, between) in rates {
+    for (rate, label, between, min_gap) in rates {
         let mut total = Figures::default();
         for i in 0..runs {
-            let (f, stderr) = one_run(rate, rotations, between.clone(), &mut rng);
+            let (f, stderr) = one_run(rate, rotations, between.clone(), min_gap, &mut rng);
             eprintln!(
                 "{label}, run {i}: {} lines written, {rotations} copy+truncates, {} lost, {} duplicated",
                 f.written, f.lost, f.duplicated

@@ -19,6 +19,8 @@ pub struct BurstPlan {
     pub rotations: u64,
     /// Bursts written between two rotations (at least 1).
     pub bursts_between: u64,
+    /// And at least this long between two rotations (bursts go on until it has passed).
+    pub min_gap: Duration,
 }
 
 /// What [`burst_copytruncate`] did.
@@ -38,8 +40,10 @@ pub fn burst_copytruncate(path: &Path, plan: BurstPlan) -> BurstRun {
     let mut seq = 0;
     let mut copies = Vec::new();
     let mut buf = String::new();
+    let mut last_rotation = Instant::now();
     for n in 1..=plan.rotations {
-        for b in 1..=plan.bursts_between.max(1) {
+        let mut b = 0;
+        loop {
             buf.clear();
             for s in seq..seq + plan.burst {
                 buf.push_str(&checked_line(s));
@@ -47,18 +51,24 @@ pub fn burst_copytruncate(path: &Path, plan: BurstPlan) -> BurstRun {
             }
             f.write_all(buf.as_bytes()).expect("write log");
             seq += plan.burst;
-            if b == plan.bursts_between.max(1) {
+            b += 1;
+            let rotate = b >= plan.bursts_between.max(1) && last_rotation.elapsed() >= plan.min_gap;
+            if rotate {
                 // Right after the burst: copy, then truncate.
                 let copy = PathBuf::from(format!("{}.{n}", path.display()));
                 std::fs::copy(path, &copy).expect("copy the log");
                 truncate(path);
                 copies.push(copy);
+                last_rotation = Instant::now();
             }
             if plan.per_sec > 0 {
                 let due = Duration::from_secs_f64(seq as f64 / plan.per_sec as f64);
                 if let Some(wait) = due.checked_sub(started.elapsed()) {
                     std::thread::sleep(wait);
                 }
+            }
+            if rotate {
+                break;
             }
         }
     }

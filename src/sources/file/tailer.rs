@@ -149,6 +149,8 @@ pub struct Tailer {
     stopping: bool,
     dirty: bool,
     last_scan: Option<Instant>,
+    /// The last truncation check while downstream was full.
+    last_truncation_check: Option<Instant>,
     last_checkpoint: Instant,
     first_scan_done: bool,
     labels: Labels,
@@ -207,6 +209,7 @@ impl Tailer {
             stopping: false,
             dirty: false,
             last_scan: None,
+            last_truncation_check: None,
             last_checkpoint: Instant::now(),
             // After a reload every file is resumed, never started at its end.
             first_scan_done: resumed,
@@ -404,7 +407,53 @@ impl Tailer {
             }
             progress |= self.poll_file(slot);
         }
+        // Every 10 ms for up to 100 files, proportionally less often for more.
+        let every = ROOM_RECHECK * (self.files.len() as u32 / 100).max(1);
+        if self.backpressured
+            && self
+                .last_truncation_check
+                .is_none_or(|t| t.elapsed() >= every)
+        {
+            self.last_truncation_check = Some(Instant::now());
+            self.check_truncations();
+        }
         progress
+    }
+
+    /// While downstream is full nothing is read, but truncations are still looked for: the copy
+    /// made just before one holds what was not read yet, and it can be found only while the
+    /// truncated content's first bytes are the last ones seen (a second truncation would hide
+    /// the first).
+    fn check_truncations(&mut self) {
+        let slots: Vec<u64> = self
+            .files
+            .iter()
+            .filter(|(_, s)| !s.finished && s.pending.is_none() && s.file.is_some())
+            .map(|(k, _)| *k)
+            .collect();
+        let fp = self.config.fingerprint_bytes.as_usize();
+        for slot in slots {
+            let Some(st) = self.files.get_mut(&slot) else {
+                continue;
+            };
+            // A file truncated a moment ago: its new content's first bytes are what the next
+            // truncation is told by, and what its copy is found by.
+            update_head(st, fp);
+            let Some(file) = st.file.as_ref() else {
+                continue;
+            };
+            let Ok(len) = file.metadata().map(|m| m.len()) else {
+                continue;
+            };
+            // The first bytes are read again only when the size moved (a file being written).
+            let moved = len != st.size;
+            st.size = len;
+            if len < st.reader.position() || (moved && head_changed(file, &st.head)) {
+                let emitted = st.reader.emitted_offset();
+                st.reader.reset(emitted);
+                self.truncated(slot);
+            }
+        }
     }
 
     /// Reads once from one file; true if data was found.
