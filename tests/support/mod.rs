@@ -15,6 +15,7 @@
 //!   `es`: what skiff's tests read from it.
 //! - `inproc`: skiff's pipeline run inside the test process, with a collecting sink.
 //! - `bursts`: bursts of lines, each rotation a copy and a truncate right after one.
+//! - `tmpfs`: a small tmpfs over a test directory, filled and freed on demand (a full disk).
 //! - `torture`: the torture suite's modes (`SKIFF_TORTURE=long`) and seeds
 //!   (`SKIFF_TORTURE_SEED`).
 //! - `migrate`: the `skiff migrate` fixtures and their environment.
@@ -31,6 +32,7 @@ pub mod fidelity;
 pub mod inproc;
 pub mod migrate;
 pub mod skiff;
+pub mod tmpfs;
 pub mod torture;
 pub mod wait;
 pub mod workspace;

@@ -186,10 +186,14 @@ impl Checkpoints {
         .map_err(|e| err(std::io::Error::other(e)))?;
         let tmp = self.path.with_extension("json.tmp");
         let mut f = fs::File::create(&tmp).map_err(err)?;
-        f.write_all(&body)
-            .and_then(|()| f.sync_all())
-            .map_err(err)?;
+        let written = f.write_all(&body).and_then(|()| f.sync_all());
         drop(f);
+        if let Err(e) = written {
+            // A full disk: the half-written temp file would hold on to space the next attempt
+            // needs. The checkpoint file itself is untouched (it is only ever replaced whole).
+            let _ = fs::remove_file(&tmp);
+            return Err(err(e));
+        }
         fs::rename(&tmp, &self.path).map_err(err)?;
         // Make the rename itself durable.
         fs::File::open(dir)
