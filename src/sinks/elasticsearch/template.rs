@@ -316,6 +316,25 @@ mod tests {
         );
     }
 
+    /// Index names come from each event's own time, never from the wall clock: events whose
+    /// times jump backwards and forwards (a clock corrected on the host, a late file) each land
+    /// in their own day's index, and the renderer's cache never holds a stale name.
+    #[test]
+    fn index_names_follow_event_time_when_it_jumps() {
+        let mut r = IndexRenderer::new(IndexTemplate::parse("app-%Y.%m.%d").unwrap());
+        let times = [
+            ("2026-03-01T00:00:01Z", "app-2026.03.01"),
+            ("2026-02-28T23:59:59Z", "app-2026.02.28"),
+            ("2026-03-01T00:00:02Z", "app-2026.03.01"),
+            ("2031-01-01T00:00:00Z", "app-2031.01.01"),
+            ("1999-12-31T23:59:59Z", "app-1999.12.31"),
+            ("2026-03-01T12:00:00Z", "app-2026.03.01"),
+        ];
+        for (t, want) in times {
+            assert_eq!(r.render(at(t), line(b"")), want.as_bytes(), "{t}");
+        }
+    }
+
     #[test]
     fn cache_follows_the_finest_unit() {
         assert_eq!(period_of("a-%Y.%m.%d"), Some(86_400));
