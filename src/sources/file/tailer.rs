@@ -406,18 +406,24 @@ impl Tailer {
                 break;
             }
             progress |= self.poll_file(slot);
+            self.maybe_check_truncations();
         }
-        // Every 10 ms for up to 100 files, proportionally less often for more.
+        self.maybe_check_truncations();
+        progress
+    }
+
+    /// Checks every file for truncation if it is time: every 10 ms for up to 100 files,
+    /// proportionally less often for more. Between the reads of a round (a round over large
+    /// reads and several files can take long) and while downstream is full.
+    fn maybe_check_truncations(&mut self) {
         let every = ROOM_RECHECK * (self.files.len() as u32 / 100).max(1);
-        if self.backpressured
-            && self
-                .last_truncation_check
-                .is_none_or(|t| t.elapsed() >= every)
+        if self
+            .last_truncation_check
+            .is_none_or(|t| t.elapsed() >= every)
         {
             self.last_truncation_check = Some(Instant::now());
             self.check_truncations();
         }
-        progress
     }
 
     /// While downstream is full nothing is read, but truncations are still looked for: the copy
