@@ -576,9 +576,19 @@ impl Tailer {
         if self.retired.len() > MAX_RETIRED {
             self.retired.pop_front();
         }
-        let previous = st.origin.as_ref().map_or(0, |o| o.file_id);
+        // The next content's id derives from the previous one's (and its first bytes), so a
+        // chain of truncations never repeats an id, even when nothing of a content was read
+        // (position 0): its copy is read under the old id, the new content under this one, and
+        // the same offsets in both must not make the same document ids.
+        let previous = st
+            .origin
+            .as_ref()
+            .map(|o| o.file_id)
+            .or(st.known_id)
+            .unwrap_or(0);
+        let old_head = self.retired.back().map_or(0, |r| hash_bytes(&r.head));
         st.known_id = Some(hash_bytes(
-            format!("{previous}:truncated:{}", st.reader.position()).as_bytes(),
+            format!("{previous}:truncated:{}:{old_head}", st.reader.position()).as_bytes(),
         ));
         st.origin = None;
         st.reader.reset(0);
