@@ -72,6 +72,8 @@
 //!   wings (`migrate/fluentbit/`, `migrate/vector/`: readers, then one converter per plugin
 //!   listed in a table, then the graph wiring) over a shared core (the positioned tree, the
 //!   converted document and its TOML emitter, the value rules).
+//! - [`cutover`]: `skiff import-offsets`, Fluent Bit's tail database (read by a small SQLite
+//!   file-format reader) and Vector's checkpoints turned into skiff's checkpoints.
 //! - [`app`]: what the binary does: logging setup, `run`, `validate`.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
@@ -83,6 +85,7 @@ pub mod app;
 pub mod codec;
 pub mod components;
 pub mod config;
+pub mod cutover;
 pub mod data_dir;
 pub mod dialect;
 pub mod event;

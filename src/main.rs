@@ -25,6 +25,8 @@ const TOP_HELP: &str = concat!(
             130 second signal
   validate  0 valid (warnings may be printed), 1 invalid
   migrate   0 all converted, 1 unreadable input, 2 something left out
+  import-offsets  0 every offset imported or safely dropped, 1 nothing written,
+            2 written, but some files start elsewhere than the old agent stopped
 
 ",
     environment_help!()
@@ -63,6 +65,16 @@ const MIGRATE_HELP: &str = "Exit codes:
 
 Environment:
   SKIFF_LOG  not used by migrate: its notes and warnings go to stderr as plain text.";
+
+const IMPORT_HELP: &str = "Run it once, after the old agent stopped and before skiff first starts
+(an init container in Kubernetes). Each old offset is matched to a file the source follows now
+(Fluent Bit: by inode; Vector: by its fingerprint) and written as a skiff checkpoint.
+
+Exit codes:
+  0  every offset was imported, or dropped without loss (the file is gone)
+  1  nothing was written (unreadable input, unknown source, checkpoints already there)
+  2  checkpoints were written, but some files will be read differently from where the old
+     agent stopped (see the warnings)";
 
 /// A log shipping and format-adapter sidecar.
 #[derive(Parser)]
@@ -103,6 +115,36 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Start skiff where Fluent Bit or Vector stopped: import their read offsets.
+    #[command(after_help = IMPORT_HELP)]
+    ImportOffsets {
+        /// Fluent Bit's tail database (the tail input's `DB` file).
+        #[arg(
+            long,
+            value_name = "PATH",
+            conflicts_with = "vector_checkpoints",
+            required_unless_present = "vector_checkpoints"
+        )]
+        fluent_bit_db: Option<PathBuf>,
+        /// Vector's `DATA_DIR/SOURCE/checkpoints.json`.
+        #[arg(long, value_name = "PATH")]
+        vector_checkpoints: Option<PathBuf>,
+        /// Vector's `fingerprint.lines` for that source.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        vector_fingerprint_lines: usize,
+        /// Vector's `fingerprint.ignored_header_bytes` for that source.
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        vector_ignored_header_bytes: u64,
+        /// skiff's config file.
+        #[arg(long, short, env = "SKIFF_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
+        config: PathBuf,
+        /// The file source to import into (needed when the config has several).
+        #[arg(long)]
+        source: Option<String>,
+        /// Replace the source's existing checkpoints.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -112,6 +154,29 @@ fn main() -> ExitCode {
         Command::Validate { config } => validate(&config).map(|()| ExitCode::SUCCESS),
         Command::Migrate { path, from, output } => {
             return migrate(&path, from, output.as_deref());
+        }
+        Command::ImportOffsets {
+            fluent_bit_db,
+            vector_checkpoints,
+            vector_fingerprint_lines,
+            vector_ignored_header_bytes,
+            config,
+            source,
+            force,
+        } => {
+            let old = match (fluent_bit_db, vector_checkpoints) {
+                (Some(db), _) => OldOffsets::FluentBit(db),
+                (None, Some(v)) => OldOffsets::Vector(
+                    v,
+                    skiff::cutover::vector::FingerprintSettings {
+                        lines: vector_fingerprint_lines,
+                        ignored_header_bytes: vector_ignored_header_bytes,
+                    },
+                ),
+                // clap requires one of the two.
+                (None, None) => return ExitCode::FAILURE,
+            };
+            return import_offsets(&old, &config, source.as_deref(), force);
         }
     };
     result.unwrap_or_else(|e| {
@@ -215,5 +280,65 @@ fn migrate(
             path.display()
         );
         ExitCode::from(MIGRATE_INCOMPLETE)
+    }
+}
+
+/// Where `import-offsets` reads the old agent's offsets.
+enum OldOffsets {
+    FluentBit(PathBuf),
+    Vector(PathBuf, skiff::cutover::vector::FingerprintSettings),
+}
+
+/// Exit status of `import-offsets` when some files start elsewhere than the old agent stopped.
+const IMPORT_DIFFERS: u8 = 2;
+
+fn import_offsets(
+    old: &OldOffsets,
+    config: &std::path::Path,
+    source: Option<&str>,
+    force: bool,
+) -> ExitCode {
+    use skiff::cutover::Outcome;
+    let read = match old {
+        OldOffsets::FluentBit(db) => skiff::cutover::fluentbit::read(db).map(|o| (o, Vec::new())),
+        OldOffsets::Vector(path, settings) => skiff::cutover::vector::read(path, *settings),
+    };
+    let (offsets, unsupported) = match read {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("skiff: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = match skiff::cutover::import(config, source, &offsets, force) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("skiff: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut imported = 0;
+    for (label, outcome) in &report.outcomes {
+        match outcome {
+            Outcome::Imported { path, offset } => {
+                imported += 1;
+                eprintln!("imported: {label}: {} from byte {offset}", path.display());
+            }
+            Outcome::Dropped { reason } => eprintln!("note: {label}: not imported: {reason}"),
+            Outcome::Differs { reason } => eprintln!("warning: {label}: {reason}"),
+        }
+    }
+    for u in &unsupported {
+        eprintln!("warning: {u}");
+    }
+    println!(
+        "{}: {imported} of {} offsets imported",
+        report.checkpoint_file.display(),
+        offsets.len() + unsupported.len()
+    );
+    if report.faithful() && unsupported.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(IMPORT_DIFFERS)
     }
 }
