@@ -16,6 +16,8 @@
 //! - `inproc`: skiff's pipeline run inside the test process, with a collecting sink.
 //! - `torture`: the torture suite's modes (`SKIFF_TORTURE=long`) and seeds
 //!   (`SKIFF_TORTURE_SEED`).
+//! - `cutover`: the old agents' offsets as they write them (Fluent Bit's tail database through
+//!   the `sqlite3` command, Vector's `checkpoints.json`), for `skiff import-offsets`.
 //! - `migrate`: the `skiff migrate` fixtures and their environment.
 //! - `fidelity`: the peers' golden vectors (`tests/fixtures/fidelity/`) run through the
 //!   transforms.
@@ -23,6 +25,7 @@
 
 pub mod api;
 pub mod compare;
+pub mod cutover;
 pub mod es;
 pub mod es_server;
 pub mod fidelity;
