@@ -142,8 +142,12 @@ enum Command {
         #[arg(long)]
         source: Option<String>,
         /// Replace the source's existing checkpoints.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "keep_existing")]
         force: bool,
+        /// When the source already has checkpoints, keep them, import nothing and exit 0 (for
+        /// an init container that runs at every start).
+        #[arg(long)]
+        keep_existing: bool,
     },
 }
 
@@ -163,6 +167,7 @@ fn main() -> ExitCode {
             config,
             source,
             force,
+            keep_existing,
         } => {
             let old = match (fluent_bit_db, vector_checkpoints) {
                 (Some(db), _) => OldOffsets::FluentBit(db),
@@ -176,7 +181,14 @@ fn main() -> ExitCode {
                 // clap requires one of the two.
                 (None, None) => return ExitCode::FAILURE,
             };
-            return import_offsets(&old, &config, source.as_deref(), force);
+            let existing = if force {
+                skiff::cutover::Existing::Replace
+            } else if keep_existing {
+                skiff::cutover::Existing::Keep
+            } else {
+                skiff::cutover::Existing::Refuse
+            };
+            return import_offsets(&old, &config, source.as_deref(), existing);
         }
     };
     result.unwrap_or_else(|e| {
@@ -296,7 +308,7 @@ fn import_offsets(
     old: &OldOffsets,
     config: &std::path::Path,
     source: Option<&str>,
-    force: bool,
+    existing: skiff::cutover::Existing,
 ) -> ExitCode {
     use skiff::cutover::Outcome;
     let read = match old {
@@ -310,13 +322,20 @@ fn import_offsets(
             return ExitCode::FAILURE;
         }
     };
-    let report = match skiff::cutover::import(config, source, &offsets, force) {
+    let report = match skiff::cutover::import(config, source, &offsets, existing) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("skiff: {e}");
             return ExitCode::FAILURE;
         }
     };
+    if report.kept_existing {
+        println!(
+            "{}: the source has checkpoints already; kept them, imported nothing",
+            report.checkpoint_file.display()
+        );
+        return ExitCode::SUCCESS;
+    }
     let mut imported = 0;
     for (label, outcome) in &report.outcomes {
         match outcome {

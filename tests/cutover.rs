@@ -186,6 +186,13 @@ fn existing_checkpoints_are_not_overwritten_without_force() {
     let out = import(&args);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("--force"), "{}", out.stderr);
+    // An init container that runs at every start keeps what skiff wrote.
+    let mut keep = args.to_vec();
+    keep.push("--keep-existing");
+    let out = import(&keep);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("kept them"), "{}", out.stdout);
+    assert!(run_once(&config, &[]).lines().is_empty());
     let mut forced = args.to_vec();
     forced.push("--force");
     assert_eq!(import(&forced).code, 0);

@@ -42,7 +42,8 @@ pub enum ImportError {
     Old { path: PathBuf, message: String },
     #[error(
         "source `{name}` already has checkpoints ({path}): skiff has run already and its own \
-         offsets are newer than the old agent's; pass --force to replace them"
+         offsets are newer than the old agent's; pass --force to replace them, or --keep-existing \
+         to leave them"
     )]
     HasCheckpoints { name: String, path: PathBuf },
     #[error(transparent)]
@@ -75,6 +76,17 @@ pub struct OldOffset {
     pub label: String,
 }
 
+/// What to do when the source already has checkpoints (skiff ran already).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Stop with an error: nothing is written.
+    Refuse,
+    /// Keep them and import nothing (an init container that runs at every pod start).
+    Keep,
+    /// Replace them with the imported offsets.
+    Replace,
+}
+
 /// What happened to one old offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -92,6 +104,8 @@ pub enum Outcome {
 #[derive(Debug, Default)]
 pub struct Report {
     pub checkpoint_file: PathBuf,
+    /// The source had checkpoints and they were kept: nothing was imported.
+    pub kept_existing: bool,
     pub outcomes: Vec<(String, Outcome)>,
 }
 
@@ -120,7 +134,7 @@ pub fn import(
     config_path: &Path,
     source: Option<&str>,
     old: &[OldOffset],
-    force: bool,
+    existing: Existing,
 ) -> Result<Report, ImportError> {
     let config = crate::components::load(config_path)?;
     let files: Vec<(&str, &FileSourceConfig)> = config
@@ -142,19 +156,29 @@ pub fn import(
         None => return Err(ImportError::WhichSource(files.len())),
     };
     let mut checkpoints = Checkpoints::load(&config.data_dir, name);
-    if !checkpoints.entries().is_empty() && !force {
-        return Err(ImportError::HasCheckpoints {
-            name: name.to_owned(),
-            path: checkpoints.path().to_path_buf(),
-        });
-    }
-    if force {
-        checkpoints = Checkpoints::empty_at(checkpoints.path());
+    if !checkpoints.entries().is_empty() {
+        match existing {
+            Existing::Refuse => {
+                return Err(ImportError::HasCheckpoints {
+                    name: name.to_owned(),
+                    path: checkpoints.path().to_path_buf(),
+                })
+            }
+            Existing::Keep => {
+                return Ok(Report {
+                    checkpoint_file: checkpoints.path().to_path_buf(),
+                    kept_existing: true,
+                    outcomes: Vec::new(),
+                })
+            }
+            Existing::Replace => checkpoints = Checkpoints::empty_at(checkpoints.path()),
+        }
     }
     let candidates = candidates(file_config);
     let fp = file_config.fingerprint_bytes.as_usize();
     let mut report = Report {
         checkpoint_file: checkpoints.path().to_path_buf(),
+        kept_existing: false,
         outcomes: Vec::new(),
     };
     let now = chrono::Utc::now().timestamp();
