@@ -106,7 +106,8 @@ enum Command {
     /// Convert a Fluent Bit or Vector config into a skiff config.
     #[command(after_help = MIGRATE_HELP)]
     Migrate {
-        /// The Fluent Bit (classic or YAML) or Vector (TOML, YAML, JSON) config file.
+        /// The Fluent Bit (classic or YAML) or Vector (TOML, YAML, JSON) config file, or a
+        /// Kubernetes manifest holding one in a ConfigMap and the workload that runs it.
         path: PathBuf,
         /// The tool the config is for: `fluent-bit` or `vector` (guessed when absent).
         #[arg(long)]
@@ -114,6 +115,10 @@ enum Command {
         /// Write the skiff config here instead of stdout.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// For a Kubernetes manifest: also bring the rest of the pod to Pod Security
+        /// "restricted" (pod and container securityContexts, emptyDir size limits).
+        #[arg(long)]
+        restricted: bool,
     },
     /// Start skiff where Fluent Bit or Vector stopped: import their read offsets.
     #[command(after_help = IMPORT_HELP)]
@@ -156,8 +161,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { config, once } => run(&config, once),
         Command::Validate { config } => validate(&config).map(|()| ExitCode::SUCCESS),
-        Command::Migrate { path, from, output } => {
-            return migrate(&path, from, output.as_deref());
+        Command::Migrate {
+            path,
+            from,
+            output,
+            restricted,
+        } => {
+            return migrate(&path, from, output.as_deref(), restricted);
         }
         Command::ImportOffsets {
             fluent_bit_db,
@@ -247,6 +257,7 @@ fn migrate(
     path: &std::path::Path,
     from: Option<skiff::migrate::Tool>,
     output: Option<&std::path::Path>,
+    restricted: bool,
 ) -> ExitCode {
     let print_notes = |notes: &[skiff::migrate::Note]| {
         for n in notes {
@@ -254,17 +265,39 @@ fn migrate(
                 skiff::migrate::Severity::Note => "note",
                 skiff::migrate::Severity::Warning => "warning",
             };
-            eprintln!("{level}: {}:{}: {}", n.file.display(), n.line, n.message);
+            if n.line == 0 {
+                eprintln!("{level}: {}: {}", n.file.display(), n.message);
+            } else {
+                eprintln!("{level}: {}:{}: {}", n.file.display(), n.line, n.message);
+            }
         }
     };
-    let migration = match skiff::migrate::migrate_file(path, from) {
-        Ok(m) => m,
-        Err(e) => {
-            if let skiff::migrate::MigrateError::NoSource { notes, .. } = &e {
-                print_notes(notes);
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let is_yaml = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    );
+    let migration = if is_yaml && skiff::migrate::manifest::is_manifest(&text) {
+        match skiff::migrate::manifest::migrate_manifest(path, &text, from, restricted) {
+            Ok(m) => skiff::migrate::Migration {
+                toml: m.yaml,
+                notes: m.notes,
+            },
+            Err(e) => {
+                eprintln!("skiff: {e}");
+                return ExitCode::FAILURE;
             }
-            eprintln!("skiff: {e}");
-            return ExitCode::FAILURE;
+        }
+    } else {
+        match skiff::migrate::migrate_file(path, from) {
+            Ok(m) => m,
+            Err(e) => {
+                if let skiff::migrate::MigrateError::NoSource { notes, .. } = &e {
+                    print_notes(notes);
+                }
+                eprintln!("skiff: {e}");
+                return ExitCode::FAILURE;
+            }
         }
     };
     print_notes(&migration.notes);

@@ -24,6 +24,7 @@ pub mod error;
 pub mod files;
 pub mod fluentbit;
 pub mod ir;
+pub mod manifest;
 pub mod translate;
 pub mod tree;
 pub mod vector;
