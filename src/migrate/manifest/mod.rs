@@ -159,6 +159,12 @@ pub fn migrate_manifest(
                 ),
             );
         }
+        if let Some(db) = tail_db(&files, &main) {
+            note(
+                Severity::Note,
+                format!("ConfigMap {name}: Fluent Bit kept its offsets in {db}: to switch without re-shipping, run `skiff import-offsets --fluent-bit-db {db}` once before skiff first starts (docs/migrate.md, Cutting over)"),
+            );
+        }
         let toml = complete_toml(&migration.toml);
         let new_name = skiff_name(&name);
         note(
@@ -283,6 +289,20 @@ fn main_file(files: &[(String, String)], from: Option<Tool>) -> Option<(String, 
         .filter(|(_, t)| from.is_none_or(|f| f == *t))
         .find(|(n, _)| files.iter().any(|(f, _)| f == n))
         .map(|(n, t)| ((*n).to_owned(), *t))
+}
+
+/// The tail database a Fluent Bit config names (`DB` in the classic format, `db:` in YAML).
+fn tail_db(files: &[(String, String)], main: &str) -> Option<String> {
+    let (_, text) = files.iter().find(|(n, _)| n == main)?;
+    text.lines().find_map(|l| {
+        let l = l.trim_start().trim_start_matches("- ");
+        let (key, value) = l
+            .split_once(':')
+            .filter(|_| main.ends_with(".yaml") || main.ends_with(".yml"))
+            .or_else(|| l.split_once(char::is_whitespace))?;
+        (key.trim().eq_ignore_ascii_case("db") && !value.trim().is_empty())
+            .then(|| value.trim().to_owned())
+    })
 }
 
 /// The converted config with what a pod needs: checkpoints on the data volume, the API on
