@@ -5,8 +5,9 @@
 //! over its 8 MiB budget for a command run once per migration, so this module reads the
 //! documented file format (<https://www.sqlite.org/fileformat2.html>) directly:
 //! the 100-byte header, table B-tree pages (interior and leaf), varints, the record format and
-//! overflow pages. It does not read indexes, WAL files, or UTF-16 text; it refuses, with a
-//! reason, whatever it does not understand rather than guessing.
+//! overflow pages, and the committed frames of a write-ahead log (`DB-wal`) left by a writer that
+//! was killed. It does not read indexes or UTF-16 text; it refuses, with a reason, whatever it
+//! does not understand rather than guessing.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -93,23 +94,25 @@ impl Table {
 const HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 impl Database {
-    /// Reads the file at `path`. Refuses a database whose write-ahead log (`PATH-wal`) is not
-    /// empty: the newest rows would be there, not in the file.
+    /// Reads the file at `path`, with the committed changes of its write-ahead log
+    /// (`PATH-wal`) if there is one.
     pub fn open(path: &Path) -> Result<Database, SqliteError> {
         let io = |error| SqliteError::Io {
             path: path.to_path_buf(),
             error,
         };
-        let bytes = std::fs::read(path).map_err(io)?;
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
-        if std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| m.len() > 0) {
-            return Err(SqliteError::Unsupported(
-                "its write-ahead log (-wal file) holds changes not yet in the database: stop \
-                 the program that writes it cleanly, or run `sqlite3 DB 'PRAGMA wal_checkpoint(TRUNCATE)'`, \
-                 then import again"
-                    .into(),
-            ));
+        let mut bytes = std::fs::read(path).map_err(io)?;
+        let mut wal_path = path.as_os_str().to_owned();
+        wal_path.push("-wal");
+        match std::fs::read(PathBuf::from(wal_path)) {
+            Ok(wal) => apply_wal(&mut bytes, &wal)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                return Err(SqliteError::Io {
+                    path: path.to_path_buf(),
+                    error,
+                })
+            }
         }
         Database::from_bytes(bytes)
     }
@@ -266,6 +269,105 @@ impl Database {
             values: record(&payload)?,
         })
     }
+}
+
+/// Applies the committed frames of a write-ahead log to the database's pages, as SQLite does
+/// when it reads: a frame counts if its salts match the log's header and its checksum continues
+/// the chain, and only frames up to the last such commit frame (one that gives the database's
+/// size) are applied. A program killed between checkpoints (Fluent Bit, OOM-killed) leaves its
+/// newest offsets there.
+fn apply_wal(db: &mut Vec<u8>, wal: &[u8]) -> Result<(), SqliteError> {
+    const HEADER: usize = 32;
+    const FRAME_HEADER: usize = 24;
+    if wal.len() < HEADER {
+        return Ok(());
+    }
+    let magic = be32(wal, 0)?;
+    let big_endian = match magic {
+        0x377f_0683 => true,
+        0x377f_0682 => false,
+        _ => return Err(SqliteError::Corrupt("bad write-ahead log header".into())),
+    };
+    let page_size = match be32(wal, 8)? {
+        65536 => 65536,
+        n if (512..=32768).contains(&n) && n.is_power_of_two() => n as usize,
+        n => {
+            return Err(SqliteError::Corrupt(format!(
+                "write-ahead log page size {n}"
+            )))
+        }
+    };
+    if db.len() >= 18 {
+        let db_page = match u16::from_be_bytes([db[16], db[17]]) {
+            1 => 65536,
+            n => usize::from(n),
+        };
+        if db_page != page_size {
+            return Err(SqliteError::Corrupt(
+                "the write-ahead log's page size is not the database's".into(),
+            ));
+        }
+    }
+    let (salt1, salt2) = (be32(wal, 16)?, be32(wal, 20)?);
+    let mut sum = checksum((0, 0), &wal[..24], big_endian);
+    if sum != (be32(wal, 24)?, be32(wal, 28)?) {
+        // A log whose header does not check out holds nothing valid (SQLite ignores it).
+        return Ok(());
+    }
+    let mut pending: Vec<(u32, usize)> = Vec::new();
+    let mut committed: Vec<(u32, usize)> = Vec::new();
+    let mut size_pages = None;
+    let mut at = HEADER;
+    while at + FRAME_HEADER + page_size <= wal.len() {
+        let page_no = be32(wal, at)?;
+        let commit = be32(wal, at + 4)?;
+        if (be32(wal, at + 8)?, be32(wal, at + 12)?) != (salt1, salt2) || page_no == 0 {
+            break;
+        }
+        sum = checksum(sum, &wal[at..at + 8], big_endian);
+        sum = checksum(
+            sum,
+            &wal[at + FRAME_HEADER..at + FRAME_HEADER + page_size],
+            big_endian,
+        );
+        if sum != (be32(wal, at + 16)?, be32(wal, at + 20)?) {
+            break;
+        }
+        pending.push((page_no, at + FRAME_HEADER));
+        if commit != 0 {
+            committed.append(&mut pending);
+            size_pages = Some(commit as usize);
+        }
+        at += FRAME_HEADER + page_size;
+    }
+    let Some(size_pages) = size_pages else {
+        return Ok(());
+    };
+    db.resize(size_pages * page_size, 0);
+    for (page_no, data) in committed {
+        let start = (page_no as usize - 1) * page_size;
+        if let Some(dst) = db.get_mut(start..start + page_size) {
+            dst.copy_from_slice(&wal[data..data + page_size]);
+        }
+    }
+    Ok(())
+}
+
+/// The write-ahead log's running checksum over `data` (a multiple of 8 bytes).
+fn checksum(mut s: (u32, u32), data: &[u8], big_endian: bool) -> (u32, u32) {
+    let word = |b: &[u8]| {
+        let a = [b[0], b[1], b[2], b[3]];
+        if big_endian {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
+        }
+    };
+    for pair in data.chunks_exact(8) {
+        s.0 = s.0.wrapping_add(word(&pair[..4]).wrapping_add(s.1));
+        s.1 = s.1.wrapping_add(word(&pair[4..]).wrapping_add(s.0));
+    }
+    s
 }
 
 /// Decodes a record: a header of serial types, then the values.
@@ -505,16 +607,59 @@ mod tests {
         }
     }
 
+    /// Rows committed to the write-ahead log but not yet copied into the database (the
+    /// writer was killed, or never checkpointed) are read, as SQLite reads them.
     #[test]
-    fn refuses_an_unmerged_write_ahead_log() {
+    fn reads_rows_still_in_the_write_ahead_log() {
+        use std::io::Write;
         let dir = tempfile::tempdir().unwrap();
-        let path = sqlite3_db(dir.path(), 4096, &[("a".into(), 1, 2)]);
+        let path = sqlite3_db(dir.path(), 4096, &[("first".into(), 1, 2)]);
+        let mut child = std::process::Command::new("sqlite3")
+            .arg(&path)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut sql = String::from(
+            ".dbconfig no_ckpt_on_close on\nPRAGMA journal_mode=WAL;\nPRAGMA wal_autocheckpoint=0;\n\
+             UPDATE in_tail_files SET offset=99 WHERE id=1;\n",
+        );
+        for i in 0..300 {
+            sql.push_str(&format!(
+                "INSERT INTO in_tail_files (name, offset, inode, created) VALUES ('/var/log/w{i}.log', {i}, {i}, 1);\n"
+            ));
+        }
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(sql.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success());
         let mut wal = path.clone().into_os_string();
         wal.push("-wal");
-        std::fs::write(&wal, b"x").unwrap();
-        assert!(matches!(
-            Database::open(&path),
-            Err(SqliteError::Unsupported(_))
-        ));
+        let wal = PathBuf::from(wal);
+        assert!(std::fs::metadata(&wal).unwrap().len() > 0, "no WAL left");
+        let rows = Database::open(&path)
+            .unwrap()
+            .table("in_tail_files")
+            .unwrap()
+            .rows;
+        assert_eq!(rows.len(), 301);
+        assert_eq!(rows[0].values[2], Value::Integer(99));
+        assert_eq!(rows[300].values[1], Value::Text("/var/log/w299.log".into()));
+        // Garbage appended after the last commit is not a frame: ignored.
+        let mut bytes = std::fs::read(&wal).unwrap();
+        bytes.extend_from_slice(&[7; 5000]);
+        std::fs::write(&wal, bytes).unwrap();
+        assert_eq!(
+            Database::open(&path)
+                .unwrap()
+                .table("in_tail_files")
+                .unwrap()
+                .rows
+                .len(),
+            301
+        );
     }
 }
