@@ -57,10 +57,6 @@
 //! - [`codec`]: JSON encoding into reusable buffers.
 //! - [`topology`]: wiring and running the graph; drain on shutdown.
 //!
-//! Dependencies point one way: `app` → `reload`/`api` → `topology` → `components` →
-//! `sinks`/`transforms`/`sources` → `fanout`/`codec` → `event` → `acks`/`intern`, with
-//! `config`, `metrics` and `ratelimit` as leaves that any of them may use; no two modules
-//! import each other, directly or through others.
 //! - [`metrics`]: counters and gauges in Prometheus format; [`process_metrics`]: the process's
 //!   memory, CPU and file descriptors under the standard `process_*` names.
 //! - [`api`]: the HTTP listener: `/health`, `/ready`, `/metrics`.
@@ -73,6 +69,12 @@
 //!   listed in a table, then the graph wiring) over a shared core (the positioned tree, the
 //!   converted document and its TOML emitter, the value rules).
 //! - [`app`]: what the binary does: logging setup, `run`, `validate`.
+//!
+//! Dependencies point one way: `app` → `reload`/`api` → `topology` → `components` →
+//! `sinks`/`transforms`/`sources` → `time`/`dialect` → `fanout`/`codec` → `event` →
+//! `acks`/`intern`, with `config`, `metrics` (over `process_metrics`), `data_dir` and
+//! `ratelimit` as leaves that any of them may use, and `migrate` beside them, reading only
+//! `config` and the leaves; no two modules import each other, directly or through others.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
