@@ -22,14 +22,14 @@ if [ $# -gt 0 ]; then
   targets=()
   for t in "$@"; do targets+=("--test fuzz $t"); done
 fi
-cargo test --release --no-run --test fuzz --test migrate_props --lib >/dev/null 2>&1 || {
+cargo test --profile fuzz --no-run --test fuzz --test migrate_props --lib >/dev/null 2>&1 || {
   echo "build failed" >&2; exit 1; }
 failed=0
 for t in "${targets[@]}"; do
   start=$(date +%s)
   # shellcheck disable=SC2086
   SKIFF_FUZZ_CASES=1000000000 timeout "$((minutes * 60))" \
-    cargo test --release -q $t -- --test-threads=1 >"target/fuzz-$(echo "$t" | tr ' :/' '___').log" 2>&1
+    cargo test --profile fuzz -q $t -- --test-threads=1 >"target/fuzz-$(echo "$t" | tr ' :/' '___').log" 2>&1
   code=$?
   took=$(( $(date +%s) - start ))
   case $code in
