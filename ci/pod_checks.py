@@ -409,11 +409,12 @@ def container_state(name: str) -> tuple[str, int]:
 # --- one manifest -------------------------------------------------------------
 
 
-def play_one(manifest: Path, args) -> None:
+def play_one(manifest: Path, args) -> bool:
+    """Play one manifest; False when it holds no pod (a Secret, kustomization)."""
     docs = [d for d in yaml.safe_load_all(manifest.read_text()) if d]
     if not any(isinstance(d, dict) and d.get("kind") in ("Pod", "Deployment", "Job") for d in docs):
         say("no Pod, Deployment or Job in it: nothing to play")
-        return
+        return False
     plan = PLANS.get(manifest.name)
     if plan is None:
         raise Unsupported(SKIPPED.get(manifest.name, "no plan for this manifest in ci/pod_checks.py"))
@@ -435,6 +436,7 @@ def play_one(manifest: Path, args) -> None:
         kube = work / manifest.name
         kube.write_text(yaml.safe_dump_all(played, sort_keys=False))
         run_pod(plan, pod, kube, env, server, args)
+        return True
     except CheckFailed:
         diagnose(server)
         raise
@@ -500,13 +502,20 @@ def run_pod(plan: Plan, pod: dict, kube: Path, env: Env, server: TestServer | No
         with open(log_dir / plan.log_file, "a") as f:
             f.write("".join(plan.burst_line(i) + "\n" for i in range(1, BURST_LINES + 1)))
         grace = int(pod["spec"].get("terminationGracePeriodSeconds", 30))
+        # The kubelet sends SIGTERM to every container at once and stops the
+        # pod's sandbox (its network) only once they have exited. `podman pod
+        # stop` stops the infra container alongside them and so takes the
+        # network away from skiff while it drains: its last bulk request hangs
+        # until shutdown_timeout. So: the containers first, as the kubelet does.
+        others = [f"{pod_name}-{c['name']}" for c in pod["spec"]["containers"] if c["name"] != app["name"]]
         t0 = time.monotonic()
-        podman("pod", "stop", "-t", str(grace), pod_name, timeout=grace + 30)
+        podman("stop", "-t", str(grace), *others, timeout=grace + 30)
         took = time.monotonic() - t0
         state, code = container_state(skiff_ctr)
         if code != 0:
             raise CheckFailed(f"skiff exited {code} on SIGTERM ({state}); its log:\n{podman('logs', skiff_ctr, check=False).stderr}")
-        say(f"{BURST_LINES} lines appended, then pod stop -t {grace}: skiff drained and exited 0 in {took:.1f}s")
+        say(f"{BURST_LINES} lines appended, then podman stop -t {grace} {' '.join(others)}: "
+            f"skiff drained and exited 0 in {took:.1f}s")
 
     lines = read_lines(log_dir)
     if plan.sink == "es":
@@ -568,8 +577,8 @@ def main() -> int:
         print(f"==> {manifest.name}", flush=True)
         t0 = time.monotonic()
         try:
-            play_one(manifest, args)
-            passed.append(f"{manifest.name} ({time.monotonic() - t0:.1f}s)")
+            if play_one(manifest, args):
+                passed.append(f"{manifest.name} ({time.monotonic() - t0:.1f}s)")
         except Unsupported as e:
             print(f"    SKIPPED: {e}", flush=True)
             skipped.append(manifest.name)
