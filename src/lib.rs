@@ -59,10 +59,12 @@
 //!
 //! Dependencies point one way: `app` → `reload`/`api` → `topology` → `components` →
 //! `sinks`/`transforms`/`sources` → `fanout`/`codec` → `event` → `acks`/`intern`, with
-//! `config`, `metrics` and `ratelimit` as leaves that any of them may use; no two modules
+//! `config`, `metrics`, `log_metrics` and `ratelimit` as leaves that any of them may use; no two modules
 //! import each other, directly or through others.
 //! - [`metrics`]: counters and gauges in Prometheus format; [`process_metrics`]: the process's
 //!   memory, CPU and file descriptors under the standard `process_*` names.
+//! - [`log_metrics`]: the metrics `log_to_metric` makes from events: a process-wide store of
+//!   series with atomic values, and the exposition (Prometheus text or OpenMetrics).
 //! - [`api`]: the HTTP listener: `/health`, `/ready`, `/metrics`.
 //! - [`reload`]: watching the config file and replacing the topology without loss.
 //! - [`ratelimit`]: rate-limited warnings for per-line problems.
@@ -88,6 +90,7 @@ pub mod dialect;
 pub mod event;
 pub mod fanout;
 pub mod intern;
+pub mod log_metrics;
 pub mod metrics;
 pub mod migrate;
 pub mod process_metrics;
