@@ -141,3 +141,46 @@ fn a_restart_starts_from_zero_and_counts_no_line_twice() {
         Some(1.0)
     );
 }
+
+#[test]
+fn a_reload_keeps_unchanged_metrics_and_counts_nothing_twice() {
+    let ws = Workspace::new();
+    let log = ws.log("access.log");
+    append(&log, &lines(0..100));
+    let text = std::fs::read_to_string(config()).unwrap();
+    let config = ws.write("skiff.toml", &text);
+    let data = ws.data();
+    let skiff = Skiff::start_with_env(
+        &config,
+        &[],
+        &[
+            ("NGINX_LOG", log.to_str().unwrap()),
+            ("SKIFF_DATA_DIR", data.to_str().unwrap()),
+            ("SKIFF_API_ADDRESS", "127.0.0.1:0"),
+        ],
+    );
+    skiff.wait_for_metric("nginx_http_requests_total", &[("status", "200")], 70.0);
+
+    // A new metric, and the bytes counter's help changed: its definition is not the same.
+    let changed = text.replace(
+        "help = \"Response body bytes nginx sent ($body_bytes_sent), by status.\"",
+        "help = \"Bytes sent.\"",
+    ) + "\n[[transforms.nginx_metrics.metrics]]\nname = \"nginx_http_server_errors_total\"\nkind = \"counter\"\nconditions = [{ field = \"code\", matches = \"^5\" }]\n";
+    assert_ne!(changed, text);
+    std::fs::write(&config, changed).unwrap();
+    skiff.wait_for_metric("skiff_config_reloads_total", &[], 1.0);
+    append(&log, &lines(100..110));
+    skiff.wait_for_metric("nginx_http_server_errors_total", &[], 1.0);
+    skiff.wait_for_metric("nginx_http_requests_total", &[("status", "200")], 77.0);
+    let m = skiff.scrape();
+    assert_eq!(
+        m.get("nginx_http_requests_total", &[("status", "500")]),
+        Some(11.0),
+        "kept across the reload, each line counted once"
+    );
+    assert_eq!(
+        m.get("nginx_http_response_bytes_total", &[("status", "500")]),
+        Some(10.0),
+        "a changed definition starts again: only the line read after the reload"
+    );
+}
