@@ -29,6 +29,9 @@ use bytes::Bytes;
 /// well within this).
 pub const ORPHAN_GRACE: Duration = Duration::from_secs(60);
 
+/// How often a family at its limit looks for idle series to make room, at most.
+pub const SWEEP_EVERY_MS: u64 = 1000;
+
 /// What a metric is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetricKind {
@@ -117,6 +120,10 @@ pub struct Family {
     /// The definition the series follow.
     pub def: Definition,
     series: RwLock<HashMap<Box<[Bytes]>, Series>>,
+    /// When idle series were last looked for because the limit was reached (store
+    /// milliseconds): at most once per [`SWEEP_EVERY_MS`], so that a flood of refused series
+    /// does not scan the map for each one.
+    last_sweep: AtomicU64,
     /// When no transform held the family any more (checked at encode time).
     orphaned_since: Mutex<Option<Instant>>,
 }
@@ -133,6 +140,7 @@ impl Family {
         Family {
             def,
             series: RwLock::default(),
+            last_sweep: AtomicU64::new(0),
             orphaned_since: Mutex::new(None),
         }
     }
@@ -170,7 +178,11 @@ impl Family {
                 continue;
             }
             if map.len() >= self.def.max_series {
-                expire(&mut map, &self.def, now);
+                let last = self.last_sweep.load(Ordering::Relaxed);
+                if last == 0 || now.saturating_sub(last) >= SWEEP_EVERY_MS {
+                    self.last_sweep.store(now.max(1), Ordering::Relaxed);
+                    expire(&mut map, &self.def, now);
+                }
                 if map.len() >= self.def.max_series {
                     applied.refused += 1;
                     continue;
