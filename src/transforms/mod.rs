@@ -157,14 +157,14 @@ pub const KINDS: &[Kind<dyn TransformConfig>] = &[
         paths: &[],
     },
     Kind {
-        name: "log_to_metric",
-        parse: |t| Ok(Box::new(log_to_metric::LogToMetricConfig::parse(t)?)),
-        paths: &[],
-    },
-    Kind {
         name: "kubernetes",
         parse: |t| Ok(Box::new(kubernetes::KubernetesConfig::parse(t)?)),
         paths: &["labels_file", "annotations_file"],
+    },
+    Kind {
+        name: "log_to_metric",
+        parse: |t| Ok(Box::new(log_to_metric::LogToMetricConfig::parse(t)?)),
+        paths: &[],
     },
 ];
 
