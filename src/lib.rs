@@ -59,6 +59,8 @@
 //!
 //! - [`metrics`]: counters and gauges in Prometheus format; [`process_metrics`]: the process's
 //!   memory, CPU and file descriptors under the standard `process_*` names.
+//! - [`log_metrics`]: the metrics `log_to_metric` makes from events: a process-wide store of
+//!   series with atomic values, and the exposition (Prometheus text or OpenMetrics).
 //! - [`api`]: the HTTP listener: `/health`, `/ready`, `/metrics`.
 //! - [`reload`]: watching the config file and replacing the topology without loss.
 //! - [`ratelimit`]: rate-limited warnings for per-line problems.
@@ -72,8 +74,8 @@
 //!
 //! Dependencies point one way: `app` → `reload`/`api` → `topology` → `components` →
 //! `sinks`/`transforms`/`sources` → `time`/`dialect` → `fanout`/`codec` → `event` →
-//! `acks`/`intern`, with `config`, `metrics` (over `process_metrics`), `data_dir` and
-//! `ratelimit` as leaves that any of them may use, and `migrate` beside them, reading only
+//! `acks`/`intern`, with `config`, `metrics` (over `process_metrics`), `log_metrics`, `data_dir`
+//! and `ratelimit` as leaves that any of them may use, and `migrate` beside them, reading only
 //! `config` and the leaves; no two modules import each other, directly or through others.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
@@ -90,6 +92,7 @@ pub mod dialect;
 pub mod event;
 pub mod fanout;
 pub mod intern;
+pub mod log_metrics;
 pub mod metrics;
 pub mod migrate;
 pub mod process_metrics;

@@ -64,6 +64,10 @@ pub struct Metrics {
     pub dead_letters: Counters,
     /// Time to deliver one batch to a sink.
     pub send_duration_seconds: Histograms,
+    /// New series a `log_to_metric` metric refused (over its `max_series`), by `metric`.
+    pub log_metric_refused_series: Counters,
+    /// Events whose value a `log_to_metric` metric could not read as a number, by `metric`.
+    pub log_metric_invalid_values: Counters,
     /// Config reloads applied.
     pub config_reloads: Counter,
     /// Config reloads refused (invalid config).
@@ -103,6 +107,8 @@ impl Metrics {
             retries: Counters::default(),
             dead_letters: Counters::default(),
             send_duration_seconds: Family::new_with_constructor(latency_histogram),
+            log_metric_refused_series: Counters::default(),
+            log_metric_invalid_values: Counters::default(),
             config_reloads: Counter::default(),
             config_reload_failures: Counter::default(),
             oldest_unacked_since: Mutex::default(),
@@ -203,6 +209,16 @@ impl Metrics {
             "sink_send_duration_seconds",
             "Time to deliver one batch",
             m.send_duration_seconds.clone(),
+        );
+        r.register(
+            "log_metric_refused_series",
+            "New series of a log-derived metric refused over its max_series, by metric",
+            m.log_metric_refused_series.clone(),
+        );
+        r.register(
+            "log_metric_invalid_values",
+            "Events whose value a log-derived metric could not read as a number, by metric",
+            m.log_metric_invalid_values.clone(),
         );
         r.register(
             "config_reloads",

@@ -13,6 +13,7 @@
 //! - `wait`: polling with a timeout, never a fixed sleep as an assertion.
 //! - `es_server`: the in-process Elasticsearch-compatible server (also the example's);
 //!   `es`: what skiff's tests read from it.
+//! - `prometheus`: a real Prometheus server scraping skiff, queried through its HTTP API.
 //! - `inproc`: skiff's pipeline run inside the test process, with a collecting sink.
 //! - `torture`: the torture suite's modes (`SKIFF_TORTURE=long`) and seeds
 //!   (`SKIFF_TORTURE_SEED`).
@@ -28,6 +29,7 @@ pub mod es_server;
 pub mod fidelity;
 pub mod inproc;
 pub mod migrate;
+pub mod prometheus;
 pub mod skiff;
 pub mod torture;
 pub mod wait;
