@@ -2,6 +2,7 @@
 //! the batch is delivered (written and flushed, or accepted by the server).
 
 pub mod blackhole;
+pub mod common;
 pub mod console;
 pub mod elasticsearch;
 
