@@ -5,6 +5,7 @@ pub mod blackhole;
 pub mod common;
 pub mod console;
 pub mod elasticsearch;
+pub mod http;
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -94,6 +95,17 @@ pub const KINDS: &[Kind<dyn SinkConfig>] = &[
         paths: &[
             "auth.password_file",
             "auth.api_key_file",
+            "tls.ca_file",
+            "tls.crt_file",
+            "tls.key_file",
+        ],
+    },
+    Kind {
+        name: "http",
+        parse: |t| Ok(Box::new(http::HttpSinkConfig::parse(t)?)),
+        paths: &[
+            "auth.password_file",
+            "auth.token_file",
             "tls.ca_file",
             "tls.crt_file",
             "tls.key_file",
