@@ -5,6 +5,7 @@ pub mod blackhole;
 pub mod common;
 pub mod console;
 pub mod elasticsearch;
+pub mod file;
 pub mod http;
 
 use std::fmt::Debug;
@@ -99,6 +100,11 @@ pub const KINDS: &[Kind<dyn SinkConfig>] = &[
             "tls.crt_file",
             "tls.key_file",
         ],
+    },
+    Kind {
+        name: "file",
+        parse: |t| Ok(Box::new(file::FileSinkConfig::parse(t)?)),
+        paths: &["path"],
     },
     Kind {
         name: "http",
