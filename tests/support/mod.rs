@@ -13,6 +13,7 @@
 //! - `wait`: polling with a timeout, never a fixed sleep as an assertion.
 //! - `es_server`: the in-process Elasticsearch-compatible server (also the example's);
 //!   `es`: what skiff's tests read from it.
+//! - `http_server`: a generic in-process HTTP server with faults (the `http` sink's tests).
 //! - `inproc`: skiff's pipeline run inside the test process, with a collecting sink.
 //! - `torture`: the torture suite's modes (`SKIFF_TORTURE=long`) and seeds
 //!   (`SKIFF_TORTURE_SEED`).
@@ -26,6 +27,7 @@ pub mod compare;
 pub mod es;
 pub mod es_server;
 pub mod fidelity;
+pub mod http_server;
 pub mod inproc;
 pub mod migrate;
 pub mod skiff;
