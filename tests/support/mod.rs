@@ -3,6 +3,7 @@
 //!
 //! - `skiff`: the binary: run it to completion, or keep it running with its output collected,
 //!   signal it, wait for its exit.
+//! - `clickhouse`: a real ClickHouse server (Debian's `clickhouse-server`) on a temp dir.
 //! - `api`: skiff's HTTP API from a test: probes, `/metrics` parsed.
 //! - `workspace`: a test's temp dir (`logs/`, `data/`, a config with `{dir}`), the usual
 //!   configs, and readers of what skiff and the writers left in it.
@@ -23,6 +24,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod clickhouse;
 pub mod compare;
 pub mod es;
 pub mod es_server;
