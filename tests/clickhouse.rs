@@ -146,3 +146,10 @@ fn kill9_loop_into_clickhouse_loses_nothing() {
         "at most a few batches per kill are sent twice"
     );
 }
+
+#[test]
+fn the_documented_example_validates() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = support::skiff::validate(&repo.join("config/clickhouse.toml"));
+    assert!(out.success(), "{}", out.stderr);
+}
