@@ -90,6 +90,9 @@ struct Shared {
     chaos: Mutex<Chaos>,
     rng: Mutex<fastrand::Rng>,
     validator: Option<Validator>,
+    /// Keep request bodies (benches turn it off: only lines are counted).
+    keep_bodies: bool,
+    lines: std::sync::atomic::AtomicU64,
 }
 
 /// The server; stops when dropped.
@@ -106,9 +109,20 @@ impl HttpServer {
         Self::with_validator(None)
     }
 
+    /// A server that accepts everything and keeps no body, only counts lines (benches).
+    pub fn counting() -> HttpServer {
+        Self::spawn(None, false)
+    }
+
     /// A server that answers 400 (with the reason as body) to requests `validator` refuses.
     pub fn with_validator(validator: Option<Validator>) -> HttpServer {
+        Self::spawn(validator, true)
+    }
+
+    fn spawn(validator: Option<Validator>, keep_bodies: bool) -> HttpServer {
         let shared = Arc::new(Shared {
+            keep_bodies,
+            lines: std::sync::atomic::AtomicU64::new(0),
             requests: Mutex::new(Vec::new()),
             script: Mutex::new(VecDeque::new()),
             chaos: Mutex::new(Chaos::default()),
@@ -182,6 +196,11 @@ impl HttpServer {
             .into_iter()
             .filter(|r| (200..300).contains(&r.status))
             .collect()
+    }
+
+    /// Lines (newlines) received in accepted bodies, bodies kept or not.
+    pub fn line_count(&self) -> u64 {
+        self.shared.lines.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The lines of every accepted body, in arrival order.
@@ -275,6 +294,15 @@ async fn handle(
         (None, None) => (200, None, String::new()),
     };
     rec.status = status;
+    if (200..300).contains(&status) {
+        let n = rec.body.iter().filter(|&&b| b == b'\n').count() as u64;
+        shared
+            .lines
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+    if !shared.keep_bodies {
+        rec.body = Vec::new();
+    }
     shared.requests.lock().unwrap().push(rec);
     let mut resp = Response::builder().status(status);
     if let Some(ra) = retry_after {
