@@ -9,12 +9,19 @@
 //! `SKIFF_BENCH_ONLY` (comma-separated scenario names), `SKIFF_BENCH_IDLE_SECS` (default 60),
 //! `SKIFF_BENCH_SCRAPE_MS` (scrape /metrics this often during runs, to measure its cost),
 //! `SKIFF_BENCH_BIN` (another skiff binary, e.g. one built with symbols for `perf`).
+//!
+//! `f_plain_http*`: plain lines → the `http` sink (NDJSON; plain and gzip) → an in-process HTTP
+//! server that counts lines (tests/support/http_server.rs): CPU seconds per GB read, peak RSS.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[allow(dead_code)]
+#[path = "../tests/support/http_server.rs"]
+mod http_server;
 
 const LEVELS: [&str; 4] = ["INFO", "WARN", "ERROR", "DEBUG"];
 const WORDS: [&str; 16] = [
@@ -461,6 +468,16 @@ fn main() {
     {
         elasticsearch(&bin, &root, &plain, lines, runs);
     }
+    for gzip in [false, true] {
+        let name = if gzip {
+            "f_plain_http_gzip"
+        } else {
+            "f_plain_http"
+        };
+        if only.as_ref().is_none_or(|o| o.iter().any(|n| n == name)) {
+            http(&bin, &root, &plain, lines, runs, gzip, smoke);
+        }
+    }
     if only
         .as_ref()
         .is_none_or(|o| o.iter().any(|n| n == "d_idle"))
@@ -610,6 +627,57 @@ fn elasticsearch(bin: &Path, root: &Path, file: &Path, lines: u64, runs: usize) 
         cpu / (size / 1000.0),
         server,
         server / (server + cpu) * 100.0,
+        rss
+    );
+}
+
+/// (f) plain lines → the `http` sink → an in-process server that counts lines: skiff's CPU per
+/// GB read and peak RSS.
+fn http(bin: &Path, root: &Path, file: &Path, lines: u64, runs: usize, gzip: bool, smoke: bool) {
+    let name = if gzip {
+        "f_plain_http_gzip"
+    } else {
+        "f_plain_http"
+    };
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).expect("scenario dir");
+    let mut samples = Vec::new();
+    for _ in 0..runs {
+        let server = http_server::HttpServer::counting();
+        let config = dir.join("skiff.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = \"{}\"\n[api]\nenabled = false\n[sources.app]\ntype = \"file\"\ninclude = [\"{}\"]\n[sinks.out]\ntype = \"http\"\ninputs = [\"app\"]\nuri = \"{}/?query=INSERT INTO logs FORMAT JSONEachRow\"\ncompression = \"{}\"\n",
+                dir.join("data").display(),
+                file.display(),
+                server.url(),
+                if gzip { "gzip" } else { "none" }
+            ),
+        )
+        .expect("config");
+        match run_skiff(bin, &config, &dir.join("data"), None) {
+            Ok(s) => {
+                assert_eq!(server.line_count(), lines, "every line reached the server");
+                samples.push(s);
+            }
+            Err(e) => {
+                println!("{name:<30} skipped: {e}");
+                assert!(!smoke, "scenario {name} failed: {e}");
+                return;
+            }
+        }
+    }
+    let (wall, _, _) = median_min_max(samples.iter().map(|s| s.wall).collect());
+    let (cpu, _, _) = median_min_max(samples.iter().map(|s| s.cpu).collect());
+    let (rss, _, _) = median_min_max(samples.iter().map(|s| s.rss_kib as f64 / 1024.0).collect());
+    println!(
+        "{name}: {:.0} MB/s, {:.0} lines/s, skiff {:.2} CPU s ({:.2} CPU s per GB read), skiff RSS {:.1} MiB",
+        size / wall,
+        lines as f64 / wall,
+        cpu,
+        cpu / (size / 1000.0),
         rss
     );
 }

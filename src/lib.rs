@@ -53,7 +53,9 @@
 //!   multiline, timestamps, field edits, filter, pod metadata.
 //! - [`time`]: reading times: chrono and Fluent Bit formats, IANA zones from zoneinfo files,
 //!   years for formats that leave them out.
-//! - [`sinks`]: `console`, `blackhole`, `elasticsearch` (bulk API, per-item retries, dead letters).
+//! - [`sinks`]: `console`, `blackhole`, `file` (paths by date, rotation), `elasticsearch` (bulk
+//!   API, per-item retries, dead letters), `http` (any endpoint: ClickHouse, Loki), the last two
+//!   sharing retries, TLS, credentials and dead letters ([`sinks::common`]).
 //! - [`codec`]: JSON encoding into reusable buffers.
 //! - [`topology`]: wiring and running the graph; drain on shutdown.
 //!

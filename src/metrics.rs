@@ -58,6 +58,8 @@ pub struct Metrics {
     pub es_requests: Counters,
     /// Elasticsearch bulk items that failed, by error type.
     pub es_item_errors: Counters,
+    /// Requests of the `http` sink, by HTTP status (`error`: no answer).
+    pub http_requests: Counters,
     /// Items or requests sent again.
     pub retries: Counters,
     /// Events written to the dead-letter file.
@@ -104,6 +106,7 @@ impl Metrics {
             transform_errors: Counters::default(),
             es_requests: Counters::default(),
             es_item_errors: Counters::default(),
+            http_requests: Counters::default(),
             retries: Counters::default(),
             dead_letters: Counters::default(),
             send_duration_seconds: Family::new_with_constructor(latency_histogram),
@@ -194,6 +197,11 @@ impl Metrics {
             "elasticsearch_item_errors",
             "Bulk items rejected, by error type",
             m.es_item_errors.clone(),
+        );
+        r.register(
+            "http_requests",
+            "Requests of the http sink by HTTP status",
+            m.http_requests.clone(),
         );
         r.register(
             "sink_retries",
