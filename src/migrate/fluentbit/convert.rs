@@ -28,9 +28,14 @@ pub fn convert(cfg: &FbConfig, ctx: &mut Ctx) {
     }
     let parsers: Vec<&Section> = cfg.of_kind("PARSER").collect();
     let mut inputs = Vec::new();
+    let mut left_out = Vec::new();
     for (idx, s) in cfg.of_kind("INPUT").enumerate() {
-        if let Some(input) = convert_input(s, idx, &parsers, ctx) {
-            inputs.push(input);
+        match convert_input(s, idx, &parsers, ctx) {
+            Some(input) => inputs.push(input),
+            None => left_out.push(s.get("tag").map_or_else(
+                || format!("{}.{idx}", s.name().to_ascii_lowercase()),
+                |p| p.value.clone(),
+            )),
         }
     }
     let filters: Vec<&Section> = cfg.of_kind("FILTER").collect();
@@ -39,6 +44,7 @@ pub fn convert(cfg: &FbConfig, ctx: &mut Ctx) {
         filters: &filters,
         outputs: &outputs,
         parsers: &parsers,
+        left_out: &left_out,
     };
     wire(ctx, &inputs, &sections, &service);
     if let Some((_, place)) = &service.flush {

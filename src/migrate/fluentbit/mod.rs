@@ -22,6 +22,7 @@ pub mod props;
 pub mod read;
 pub mod section;
 pub mod service;
+pub mod tags;
 pub mod wiring;
 pub mod yaml;
 
