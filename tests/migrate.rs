@@ -82,7 +82,7 @@ fn fluent_bit_container_logs_kubernetes_and_more_outputs() {
     let run = golden("fb-containers", "fluent-bit.conf", 2);
     assert!(run
         .stdout
-        .contains("index = \"{{ kubernetes.namespace_name }}-%Y.%m.%d\""));
+        .contains("index = \"{{ kubernetes.namespace_name ?? logstash }}-%Y.%m.%d\""));
 }
 
 #[test]

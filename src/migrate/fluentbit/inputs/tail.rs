@@ -9,7 +9,7 @@ use crate::migrate::fluentbit::parser::{container_parser, parser_spec};
 use crate::migrate::fluentbit::props::{bad_value, note_each, sval, Props};
 use crate::migrate::fluentbit::section::{Prop, Section};
 use crate::migrate::ir::{Component, Ctx, Item, Severity, Spec, Val};
-use crate::migrate::translate::{check_glob, fb_bool, fb_duration, fb_env, fb_size};
+use crate::migrate::translate::{check_glob, clamp_size, fb_bool, fb_duration, fb_env, fb_size};
 
 /// A reader of a Fluent Bit value as a skiff value (a duration, a size).
 type Conv = fn(&str) -> Option<String>;
@@ -140,6 +140,16 @@ fn read_from(ctx: &mut Ctx, p: &mut Props, items: &mut Vec<Item>) {
 fn options(ctx: &mut Ctx, p: &mut Props, items: &mut Vec<Item>) {
     for (key, to, conv) in OPTIONS {
         if let Some(v) = p.take(key) {
+            let clamped = conv(&v.value).and_then(|x| clamp_size(to, &x));
+            if let Some((bytes, why)) = clamped {
+                let line = ctx.note(Severity::Warning, &v.place, &v.key, &why);
+                items.push(Item::Comment(line));
+                items.push(Item::Key(
+                    (*to).into(),
+                    Val::Int(i64::try_from(bytes).unwrap_or(i64::MAX)),
+                ));
+                continue;
+            }
             match conv(&v.value) {
                 Some(x) if x.chars().all(|c| c.is_ascii_digit()) => {
                     items.push(Item::Key((*to).into(), Val::Int(x.parse().unwrap_or(0))));
