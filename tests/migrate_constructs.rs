@@ -116,3 +116,17 @@ fn vector_includes_in_a_routing_filter_keeps_the_route() {
 fn vector_regex_parser_and_json_parser() {
     faithful("vector-old-parsers", "vector.toml", 0);
 }
+
+#[test]
+fn json_date_key_converts_and_an_epoch_date_format_is_a_warning() {
+    let c = convert("fb-json-date", "fluent-bit.conf", &[]);
+    assert_eq!(c.migrate.code, 2, "{}", c.migrate.stderr);
+    assert!(c.migrate.stdout.contains("timestamp_key = \"time\""));
+    assert!(
+        c.migrate.stderr.contains("warning:") && c.migrate.stderr.contains("epoch seconds"),
+        "{}",
+        c.migrate.stderr
+    );
+    let config = c.runnable(false);
+    assert_eq!(c.events(&config), expected("fb-json-date", &c));
+}

@@ -102,7 +102,7 @@ impl Converted {
     }
 
     /// Runs `config` once over the samples and returns the events printed, without their
-    /// `timestamp` (a read time), sorted.
+    /// `timestamp` or `date` (a read time), sorted.
     pub fn events(&self, config: &Path) -> Vec<Value> {
         let out = run_once(config, ENV);
         assert!(out.success(), "skiff run failed:\n{}", out.stderr);
@@ -111,7 +111,9 @@ impl Converted {
             .lines()
             .map(|l| {
                 let mut v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
-                v.as_object_mut().unwrap().remove("timestamp");
+                let fields = v.as_object_mut().unwrap();
+                fields.remove("timestamp");
+                fields.remove("date");
                 v
             })
             .collect();
