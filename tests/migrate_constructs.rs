@@ -130,3 +130,33 @@ fn json_date_key_converts_and_an_epoch_date_format_is_a_warning() {
     let config = c.runnable(false);
     assert_eq!(c.events(&config), expected("fb-json-date", &c));
 }
+
+#[test]
+fn a_multiline_parser_of_the_config_keeps_its_rules() {
+    // The parsers file is named through ${FLUENT_BIT_ETC}, as in the official image.
+    let c = convert("fb-multiline-parser", "fluent-bit.conf", &[]);
+    assert_eq!(c.migrate.code, 0, "{}", c.migrate.stderr);
+    assert!(
+        c.migrate.stdout.contains("rules = "),
+        "{}",
+        c.migrate.stdout
+    );
+    let config = c.runnable(false);
+    assert!(validate(&config).success());
+    assert_eq!(c.events(&config), expected("fb-multiline-parser", &c));
+}
+
+#[test]
+fn merge_log_parses_the_json_in_log() {
+    let c = convert("fb-merge-log", "fluent-bit.conf", &[]);
+    assert_eq!(c.migrate.code, 0, "{}", c.migrate.stderr);
+    let config = c.runnable(false);
+    assert!(validate(&config).success());
+    // The pod metadata comes from the Downward API in skiff, from the API server in Fluent
+    // Bit: compared here is what Merge_Log does.
+    let mut events = c.events(&config);
+    for e in &mut events {
+        e.as_object_mut().unwrap().remove("kubernetes");
+    }
+    assert_eq!(events, expected("fb-merge-log", &c));
+}

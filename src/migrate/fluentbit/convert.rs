@@ -9,7 +9,14 @@ use super::wiring::{wire, Sections};
 use crate::migrate::ir::{Ctx, Item, Severity};
 
 /// The sections converted somewhere; any other kind is left out with a warning.
-const CONVERTED: &[&str] = &["SERVICE", "INPUT", "FILTER", "OUTPUT", "PARSER"];
+const CONVERTED: &[&str] = &[
+    "SERVICE",
+    "INPUT",
+    "FILTER",
+    "OUTPUT",
+    "PARSER",
+    "MULTILINE_PARSER",
+];
 
 /// Converts the whole config into `ctx`.
 pub fn convert(cfg: &FbConfig, ctx: &mut Ctx) {
@@ -26,7 +33,11 @@ pub fn convert(cfg: &FbConfig, ctx: &mut Ctx) {
         );
         ctx.doc.globals.push(Item::Comment(line));
     }
-    let parsers: Vec<&Section> = cfg.of_kind("PARSER").collect();
+    // `[PARSER]`s and `[MULTILINE_PARSER]`s, looked up by kind and name where used.
+    let parsers: Vec<&Section> = cfg
+        .of_kind("PARSER")
+        .chain(cfg.of_kind("MULTILINE_PARSER"))
+        .collect();
     let mut inputs = Vec::new();
     let mut left_out = Vec::new();
     for (idx, s) in cfg.of_kind("INPUT").enumerate() {

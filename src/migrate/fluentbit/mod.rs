@@ -16,6 +16,7 @@ pub mod classic;
 pub mod convert;
 pub mod filters;
 pub mod inputs;
+pub mod multiline;
 pub mod outputs;
 pub mod parser;
 pub mod props;

@@ -5,7 +5,8 @@
 //! Each function consumes the properties it understands from a [`Props`]; whatever is left is
 //! reported by the caller, so nothing is dropped without a comment.
 
-use crate::migrate::fluentbit::parser::{container_parser, parser_spec};
+use crate::migrate::fluentbit::multiline::multiline_parser;
+use crate::migrate::fluentbit::parser::parser_spec;
 use crate::migrate::fluentbit::props::{bad_value, note_each, sval, Props};
 use crate::migrate::fluentbit::section::{Prop, Section};
 use crate::migrate::ir::{Component, Ctx, Item, Severity, Spec, Val};
@@ -199,13 +200,16 @@ fn parse(
 ) -> bool {
     let mut structured = false;
     if let Some(v) = p.take("multiline.parser") {
-        match container_parser(ctx, v, "message") {
-            Ok(spec) => chain.push(spec),
+        match multiline_parser(ctx, v, "message", parsers) {
+            Ok(specs) => chain.extend(specs),
             Err(line) => items.push(Item::Comment(line)),
         }
     }
     if let Some(v) = p.take("parser") {
-        match parsers.iter().find(|ps| ps.name() == v.value) {
+        match parsers
+            .iter()
+            .find(|ps| ps.kind == "PARSER" && ps.name() == v.value)
+        {
             Some(ps) => {
                 let spec = parser_spec(ctx, ps, "message", None);
                 structured = spec.is_ok();
