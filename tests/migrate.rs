@@ -51,9 +51,9 @@ fn fluent_bit_tail_options_variables_and_includes() {
 #[test]
 fn fluent_bit_parsers_and_the_parser_filter() {
     let run = golden("fb-parsers", "fluent-bit.conf", 2);
-    assert!(run
-        .stdout
-        .contains("format = \"%Y-%m-%d %H:%M:%S%.3f\", timezone = \"+02:00\""));
+    assert!(run.stdout.contains(
+        "format = \"%Y-%m-%d %H:%M:%S.%L\"\ndialect = \"fluentbit\"\ntimezone = \"+02:00\""
+    ));
 }
 
 #[test]
