@@ -160,3 +160,15 @@ fn merge_log_parses_the_json_in_log() {
     }
     assert_eq!(events, expected("fb-merge-log", &c));
 }
+
+#[test]
+fn a_stock_parser_named_but_not_defined_runs_by_name() {
+    let c = faithful("fb-stock-parser", "fluent-bit.conf", 0);
+    assert!(
+        c.migrate
+            .stdout
+            .contains("type = \"parse\"\ninputs = [\"nginx_access\"]\nparser = \"nginx\""),
+        "{}",
+        c.migrate.stdout
+    );
+}

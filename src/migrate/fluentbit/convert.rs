@@ -25,11 +25,13 @@ pub fn convert(cfg: &FbConfig, ctx: &mut Ctx) {
         convert_service(s, ctx, &mut service);
     }
     for (place, file) in &cfg.unread {
+        // A parser used but defined nowhere is a warning where it is used; Fluent Bit's stock
+        // parsers (the image's parsers.conf) are run by name.
         let line = ctx.note(
-            Severity::Warning,
+            Severity::Note,
             place,
             "Parsers_File",
-            &format!("cannot read {file}: the parsers it defines are unknown (put it next to the config)"),
+            &format!("cannot read {file}: Fluent Bit's stock parsers are run by name; any other parser it defines is reported where it is used (put the file next to the config)"),
         );
         ctx.doc.globals.push(Item::Comment(line));
     }

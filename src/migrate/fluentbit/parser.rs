@@ -33,6 +33,25 @@ const NOTES: &[(&str, &str)] = &[
     ("skip_empty_values", "skiff keeps empty values"),
 ];
 
+/// A parser the config names but does not define, when it is one of Fluent Bit's stock parsers
+/// (its image ships them in `parsers.conf`): skiff's `parse` transform runs it by name.
+pub fn stock_parser(ctx: &Ctx, v: &Prop, field: &str) -> Option<Spec> {
+    let name = v.value.trim();
+    crate::transforms::parsers::table::find(name)?;
+    let mut spec = Spec::new(format!("parse_{name}"), "parse");
+    spec.leading.push(format!(
+        "From {} {} ({}): Fluent Bit's stock parser, by name.",
+        v.key,
+        v.value,
+        ctx.place_text(&v.place)
+    ));
+    spec.set("parser", Val::text(name));
+    if field != "message" {
+        spec.set("field", Val::text(field));
+    }
+    Some(spec)
+}
+
 /// `multiline.parser cri` / `docker` as `parse_cri` / `parse_docker` on `field`.
 pub fn container_parser(ctx: &mut Ctx, v: &Prop, field: &str) -> Result<Spec, String> {
     let names: Vec<String> = v

@@ -6,7 +6,7 @@
 //! reported by the caller, so nothing is dropped without a comment.
 
 use crate::migrate::fluentbit::multiline::multiline_parser;
-use crate::migrate::fluentbit::parser::parser_spec;
+use crate::migrate::fluentbit::parser::{parser_spec, stock_parser};
 use crate::migrate::fluentbit::props::{bad_value, note_each, sval, Props};
 use crate::migrate::fluentbit::section::{Prop, Section};
 use crate::migrate::ir::{Component, Ctx, Item, Severity, Spec, Val};
@@ -218,15 +218,21 @@ fn parse(
                     Err(lines) => items.extend(lines.into_iter().map(Item::Comment)),
                 }
             }
-            None => {
-                let line = ctx.note(
-                    Severity::Warning,
-                    &v.place,
-                    &format!("Parser {}", v.value),
-                    "no [PARSER] has this name; lines are left unparsed",
-                );
-                items.push(Item::Comment(line));
-            }
+            None => match stock_parser(ctx, v, "message") {
+                Some(spec) => {
+                    structured = true;
+                    chain.push(spec);
+                }
+                None => {
+                    let line = ctx.note(
+                        Severity::Warning,
+                        &v.place,
+                        &format!("Parser {}", v.value),
+                        "no [PARSER] or stock parser has this name; lines are left unparsed",
+                    );
+                    items.push(Item::Comment(line));
+                }
+            },
         }
     }
     structured
