@@ -20,7 +20,8 @@
 //! - `inproc`: skiff's pipeline run inside the test process, with a collecting sink.
 //! - `torture`: the torture suite's modes (`SKIFF_TORTURE=long`) and seeds
 //!   (`SKIFF_TORTURE_SEED`).
-//! - `migrate`: the `skiff migrate` fixtures and their environment.
+//! - `migrate`: the `skiff migrate` fixtures and their environment; `migrate_constructs`: one
+//!   fixture per construct, converted, run on samples and compared with the old agent.
 //! - `fidelity`: the peers' golden vectors (`tests/fixtures/fidelity/`) run through the
 //!   transforms.
 #![allow(dead_code)]
@@ -35,6 +36,7 @@ pub mod http_server;
 pub mod inproc;
 pub mod migrate;
 pub mod prometheus;
+pub mod migrate_constructs;
 pub mod skiff;
 pub mod torture;
 pub mod wait;
