@@ -317,7 +317,13 @@ fn migrate(
         eprintln!("skiff: {e:#}");
         return ExitCode::FAILURE;
     }
-    if migration.complete() {
+    if migration.ships_nowhere {
+        eprintln!(
+            "skiff: {}: the converted config ships nowhere (every output was left out): add a sink before running it",
+            path.display()
+        );
+        ExitCode::from(MIGRATE_INCOMPLETE)
+    } else if migration.complete() {
         ExitCode::SUCCESS
     } else {
         eprintln!(
