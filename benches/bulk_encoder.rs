@@ -10,9 +10,9 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use skiff::event::{Batch, Event, LineSpan, Lines, Origin, Payload, Value};
+use skiff::sinks::common::compress::gzip;
 use skiff::sinks::elasticsearch::config::Action;
 use skiff::sinks::elasticsearch::id::IdStrategy;
-use skiff::sinks::elasticsearch::request::gzip;
 use skiff::sinks::elasticsearch::template::IndexTemplate;
 use skiff::sinks::elasticsearch::{BulkBuilder, BulkEncoder, EncodeSettings};
 

@@ -9,12 +9,19 @@
 //! `SKIFF_BENCH_ONLY` (comma-separated scenario names), `SKIFF_BENCH_IDLE_SECS` (default 60),
 //! `SKIFF_BENCH_SCRAPE_MS` (scrape /metrics this often during runs, to measure its cost),
 //! `SKIFF_BENCH_BIN` (another skiff binary, e.g. one built with symbols for `perf`).
+//!
+//! `f_plain_http*`: plain lines → the `http` sink (NDJSON; plain and gzip) → an in-process HTTP
+//! server that counts lines (tests/support/http_server.rs): CPU seconds per GB read, peak RSS.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[allow(dead_code)]
+#[path = "../tests/support/http_server.rs"]
+mod http_server;
 
 const LEVELS: [&str; 4] = ["INFO", "WARN", "ERROR", "DEBUG"];
 const WORDS: [&str; 16] = [
@@ -56,10 +63,75 @@ fn message(rng: &mut Rng) -> String {
         .join(" ")
 }
 
-fn generate(path: &Path, lines: u64, json: bool) {
+/// What a scenario's input file holds.
+#[derive(Clone, Copy, PartialEq)]
+enum Data {
+    /// `timestamp level message request_id=... latency_ms=...`.
+    Plain,
+    /// The same as JSON objects.
+    Json,
+    /// nginx combined access lines with `$request_time` appended (config/nginx-metrics.toml).
+    Nginx,
+    /// The same, each line with a path of its own, 1,000,000 distinct paths at most (the
+    /// cardinality attack).
+    NginxDistinct,
+}
+
+impl Data {
+    fn file(self, root: &Path, lines: u64) -> PathBuf {
+        let name = match self {
+            Data::Plain => "plain",
+            Data::Json => "json",
+            Data::Nginx => "nginx",
+            Data::NginxDistinct => "nginx-distinct",
+        };
+        root.join(format!("{name}-{lines}.log"))
+    }
+}
+
+/// nginx line `i`: statuses, methods and request times in fixed shares.
+fn nginx_line(i: u64, rng: &mut Rng, distinct: bool) -> String {
+    const STATUSES: [u16; 8] = [200, 200, 200, 200, 304, 404, 500, 201];
+    const METHODS: [&str; 4] = ["GET", "GET", "POST", "PUT"];
+    let status = STATUSES[rng.below(8) as usize];
+    let method = METHODS[rng.below(4) as usize];
+    let path = if distinct {
+        format!("/u/{}", i % 1_000_000)
+    } else {
+        format!("/api/{}/{}", WORDS[rng.below(16) as usize], rng.below(100))
+    };
+    let bytes = rng.below(50_000);
+    let ms = rng.below(2_000);
+    format!(
+        "10.{}.{}.{} - - [26/Nov/2026:04:{:02}:{:02} +0000] \"{method} {path} HTTP/1.1\" {status} {bytes} \"https://example.com/\" \"Mozilla/5.0 (X11; Linux x86_64) bench/1.0\" {}.{:03}\n",
+        rng.below(256),
+        rng.below(256),
+        rng.below(256),
+        (i / 60) % 60,
+        i % 60,
+        ms / 1000,
+        ms % 1000
+    )
+}
+
+fn generate(path: &Path, lines: u64, data: Data) {
     if path.exists() {
         return;
     }
+    if matches!(data, Data::Nginx | Data::NginxDistinct) {
+        let mut rng = Rng(0x5eed_cafe_f00d_0002);
+        let mut out = std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(path).expect("create data"),
+        );
+        for i in 0..lines {
+            let line = nginx_line(i, &mut rng, data == Data::NginxDistinct);
+            out.write_all(line.as_bytes()).expect("write data");
+        }
+        out.flush().expect("flush data");
+        return;
+    }
+    let json = data == Data::Json;
     let mut rng = Rng(0x5eed_cafe_f00d_0001);
     let mut out = std::io::BufWriter::with_capacity(
         1 << 20,
@@ -80,22 +152,22 @@ fn generate(path: &Path, lines: u64, json: bool) {
 
 struct Scenario {
     name: &'static str,
-    json: bool,
+    data: Data,
     /// The pipeline after `[sources.app]`; the source is added by the harness.
     pipeline: &'static str,
 }
 
 const SCENARIOS: &[Scenario] = &[
-    Scenario { name: "a_plain_blackhole", json: false, pipeline: "[sinks.out]\ntype = \"blackhole\"\ninputs = [\"app\"]\n" },
-    Scenario { name: "plain_console", json: false, pipeline: "[sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\n" },
+    Scenario { name: "a_plain_blackhole", data: Data::Plain, pipeline: "[sinks.out]\ntype = \"blackhole\"\ninputs = [\"app\"]\n" },
+    Scenario { name: "plain_console", data: Data::Plain, pipeline: "[sinks.out]\ntype = \"console\"\ninputs = [\"app\"]\n" },
     Scenario {
         name: "b_json_parse_console",
-        json: true,
+        data: Data::Json,
         pipeline: "[transforms.parse]\ntype = \"parse_json\"\ninputs = [\"app\"]\n[sinks.out]\ntype = \"console\"\ninputs = [\"parse\"]\n",
     },
     Scenario {
         name: "c_regex_time_fields_console",
-        json: false,
+        data: Data::Plain,
         pipeline: r#"[transforms.parse]
 type = "parse_regex"
 inputs = ["app"]
@@ -110,7 +182,82 @@ type = "console"
 inputs = ["enrich"]
 "#,
     },
+    // The metrics adapter (config/nginx-metrics.toml): parse, then metrics; events consumed.
+    Scenario {
+        name: "f_nginx_parse_metrics",
+        data: Data::Nginx,
+        pipeline: NGINX_METRICS,
+    },
+    // The cardinality attack: a label from the path, 1,000,000 distinct values, 10,000 series
+    // kept (the default max_series), the rest refused; peak RSS is the figure.
+    Scenario {
+        name: "g_nginx_cardinality_attack",
+        data: Data::NginxDistinct,
+        pipeline: NGINX_ATTACK,
+    },
 ];
+
+const NGINX_METRICS: &str = concat!(
+    r#"[transforms.request_time]
+type = "parse_regex"
+inputs = ["app"]
+pattern = '" (?P<request_time>[0-9]+(?:\.[0-9]+)?)$'
+types = { request_time = "float" }
+keep_source = true
+[transforms.access]
+type = "parse"
+inputs = ["request_time"]
+parser = "nginx"
+[sinks.out]
+type = "blackhole"
+inputs = ["nginx_metrics"]
+"#,
+    r#"[transforms.nginx_metrics]
+type = "log_to_metric"
+inputs = ["access"]
+consume = true
+[[transforms.nginx_metrics.metrics]]
+name = "nginx_http_requests_total"
+kind = "counter"
+labels = { status = "{{ code }}", method = "{{ method }}" }
+[[transforms.nginx_metrics.metrics]]
+name = "nginx_http_request_duration_seconds"
+kind = "histogram"
+field = "request_time"
+buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+[[transforms.nginx_metrics.metrics]]
+name = "nginx_http_response_bytes_total"
+kind = "counter"
+field = "size"
+labels = { status = "{{ code }}" }
+"#
+);
+
+const NGINX_ATTACK: &str = concat!(
+    r#"[transforms.request_time]
+type = "parse_regex"
+inputs = ["app"]
+pattern = '" (?P<request_time>[0-9]+(?:\.[0-9]+)?)$'
+types = { request_time = "float" }
+keep_source = true
+[transforms.access]
+type = "parse"
+inputs = ["request_time"]
+parser = "nginx"
+[sinks.out]
+type = "blackhole"
+inputs = ["nginx_metrics"]
+"#,
+    r#"[transforms.nginx_metrics]
+type = "log_to_metric"
+inputs = ["access"]
+consume = true
+[[transforms.nginx_metrics.metrics]]
+name = "nginx_http_requests_by_path_total"
+kind = "counter"
+labels = { path = "{{ path }}", status = "{{ code }}" }
+"#
+);
 
 struct Sample {
     wall: f64,
@@ -244,10 +391,8 @@ fn main() {
         .and_then(|s| s.parse().ok());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&root).expect("bench dir");
-    let plain = root.join(format!("plain-{lines}.log"));
-    let json = root.join(format!("json-{lines}.log"));
-    generate(&plain, lines, false);
-    generate(&json, lines, true);
+    let plain = Data::Plain.file(&root, lines);
+    generate(&plain, lines, Data::Plain);
     println!(
         "skiff end-to-end bench: {lines} lines, {runs} runs, medians (min-max); binary {}",
         bin.display()
@@ -263,7 +408,8 @@ fn main() {
         {
             continue;
         }
-        let file = if sc.json { &json } else { &plain };
+        let file = &sc.data.file(&root, lines);
+        generate(file, lines, sc.data);
         let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
         let dir = root.join(sc.name);
         let api = if scrape.is_some() {
@@ -321,6 +467,16 @@ fn main() {
         .is_none_or(|o| o.iter().any(|n| n == "e_plain_elasticsearch"))
     {
         elasticsearch(&bin, &root, &plain, lines, runs);
+    }
+    for gzip in [false, true] {
+        let name = if gzip {
+            "f_plain_http_gzip"
+        } else {
+            "f_plain_http"
+        };
+        if only.as_ref().is_none_or(|o| o.iter().any(|n| n == name)) {
+            http(&bin, &root, &plain, lines, runs, gzip, smoke);
+        }
     }
     if only
         .as_ref()
@@ -471,6 +627,57 @@ fn elasticsearch(bin: &Path, root: &Path, file: &Path, lines: u64, runs: usize) 
         cpu / (size / 1000.0),
         server,
         server / (server + cpu) * 100.0,
+        rss
+    );
+}
+
+/// (f) plain lines → the `http` sink → an in-process server that counts lines: skiff's CPU per
+/// GB read and peak RSS.
+fn http(bin: &Path, root: &Path, file: &Path, lines: u64, runs: usize, gzip: bool, smoke: bool) {
+    let name = if gzip {
+        "f_plain_http_gzip"
+    } else {
+        "f_plain_http"
+    };
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).expect("scenario dir");
+    let mut samples = Vec::new();
+    for _ in 0..runs {
+        let server = http_server::HttpServer::counting();
+        let config = dir.join("skiff.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = \"{}\"\n[api]\nenabled = false\n[sources.app]\ntype = \"file\"\ninclude = [\"{}\"]\n[sinks.out]\ntype = \"http\"\ninputs = [\"app\"]\nuri = \"{}/?query=INSERT INTO logs FORMAT JSONEachRow\"\ncompression = \"{}\"\n",
+                dir.join("data").display(),
+                file.display(),
+                server.url(),
+                if gzip { "gzip" } else { "none" }
+            ),
+        )
+        .expect("config");
+        match run_skiff(bin, &config, &dir.join("data"), None) {
+            Ok(s) => {
+                assert_eq!(server.line_count(), lines, "every line reached the server");
+                samples.push(s);
+            }
+            Err(e) => {
+                println!("{name:<30} skipped: {e}");
+                assert!(!smoke, "scenario {name} failed: {e}");
+                return;
+            }
+        }
+    }
+    let (wall, _, _) = median_min_max(samples.iter().map(|s| s.wall).collect());
+    let (cpu, _, _) = median_min_max(samples.iter().map(|s| s.cpu).collect());
+    let (rss, _, _) = median_min_max(samples.iter().map(|s| s.rss_kib as f64 / 1024.0).collect());
+    println!(
+        "{name}: {:.0} MB/s, {:.0} lines/s, skiff {:.2} CPU s ({:.2} CPU s per GB read), skiff RSS {:.1} MiB",
+        size / wall,
+        lines as f64 / wall,
+        cpu,
+        cpu / (size / 1000.0),
         rss
     );
 }

@@ -3,7 +3,11 @@
 //!
 //! It prints the bound address (`127.0.0.1:PORT`) as the first line on
 //! stdout, serves until SIGTERM or Ctrl-C, then prints a summary line
-//! `final_docs=N duplicates=N requests=N bulk_items=N` on stderr.
+//! `final_docs=N duplicates=N requests=N bulk_items=N` on stderr. With
+//! `--dump FILE` it then writes every live document to FILE, one JSON object
+//! a line: `{"index":..,"id":..,"writes":N,"source":{..}}` (`writes` above 1
+//! means the same id was written again: a duplicate). `ci/run-pods.sh` checks
+//! what the pods shipped this way.
 //!
 //! ```text
 //! cargo run --release --example es_test_server -- --addr 127.0.0.1:9200 --no-store-sources
@@ -69,6 +73,9 @@ struct Args {
     /// Apply faults to every endpoint, not only `_bulk`.
     #[arg(long)]
     faults_all_endpoints: bool,
+    /// On stop, write every live document to this file as NDJSON.
+    #[arg(long)]
+    dump: Option<std::path::PathBuf>,
 }
 
 fn main() {
@@ -121,7 +128,28 @@ fn main() {
         server.request_count(),
         server.bulk_items_received()
     );
+    if let Some(path) = &args.dump {
+        if let Err(e) = dump_docs(&server, path) {
+            eprintln!("cannot write {}: {e}", path.display());
+            std::process::exit(1);
+        }
+    }
     server.shutdown();
+}
+
+/// Every live document, one JSON object a line, with how often its id was written.
+fn dump_docs(server: &EsServer, path: &std::path::Path) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for (index, id, source) in server.all_docs() {
+        let line = serde_json::json!({
+            "index": index,
+            "id": id,
+            "writes": server.writes_of(&index, &id),
+            "source": source,
+        });
+        writeln!(out, "{line}")?;
+    }
+    out.flush()
 }
 
 async fn wait_for_stop() {

@@ -8,7 +8,10 @@
 //! - `/health` (liveness): 200 unless a component died;
 //! - `/ready` (readiness): 200 once the topology runs, 503 while it drains for shutdown (a
 //!   config reload, applied or refused, keeps it 200);
-//! - `/metrics`: every metric in the OpenMetrics text format, which Prometheus scrapes natively.
+//! - `/metrics`: skiff's own metrics and those `log_to_metric` makes from events, in the
+//!   Prometheus text format or OpenMetrics, chosen by the `Accept` header
+//!   ([`crate::log_metrics::expose`]). With `[api] log_metrics_address` the log-derived ones are
+//!   served by a second listener of their own (only `/metrics`), and not on the API's.
 //!
 //! The listener holds at most [`MAX_CONNECTIONS`] connections, and a client must send its request
 //! headers within [`HEADER_TIMEOUT`], so a misbehaving client cannot grow skiff's memory.
@@ -30,11 +33,23 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ApiConfig;
+use crate::log_metrics::expose::{self, Format};
 use crate::metrics::metrics;
 use crate::topology::Status;
 
-/// Content type of `/metrics`: what `prometheus-client` encodes (OpenMetrics 1.0 text).
+/// Content type of `/metrics` when the scraper asks for OpenMetrics (as Prometheus does).
 pub const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Which metrics a listener's `/metrics` serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposes {
+    /// skiff's own and the log-derived ones (the API without `log_metrics_address`).
+    All,
+    /// skiff's own only (the API when the log-derived ones have a listener of their own).
+    Own,
+    /// The log-derived ones only (the `log_metrics_address` listener).
+    LogMetrics,
+}
 
 /// Connections served at once; more are closed as soon as they are accepted.
 pub const MAX_CONNECTIONS: usize = 32;
@@ -59,13 +74,40 @@ pub struct Api {
     listener: TcpListener,
     local: SocketAddr,
     status: Arc<Status>,
+    exposes: Exposes,
 }
 
 impl Api {
     /// Binds the configured address (port 0 picks a free port; see [`Api::local_addr`]).
     pub async fn bind(config: &ApiConfig, status: Arc<Status>) -> Result<Api, ApiError> {
-        let address: SocketAddr = config.address.parse().map_err(|_| ApiError::Address {
-            address: config.address.clone(),
+        let exposes = if config.log_metrics_address.is_some() {
+            Exposes::Own
+        } else {
+            Exposes::All
+        };
+        Api::bind_address(&config.address, status, exposes).await
+    }
+
+    /// Binds the `log_metrics_address` listener, when one is configured.
+    pub async fn bind_log_metrics(
+        config: &ApiConfig,
+        status: Arc<Status>,
+    ) -> Result<Option<Api>, ApiError> {
+        match &config.log_metrics_address {
+            Some(address) => Ok(Some(
+                Api::bind_address(address, status, Exposes::LogMetrics).await?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    async fn bind_address(
+        address: &str,
+        status: Arc<Status>,
+        exposes: Exposes,
+    ) -> Result<Api, ApiError> {
+        let address: SocketAddr = address.parse().map_err(|_| ApiError::Address {
+            address: address.to_owned(),
         })?;
         let bind_err = |error| ApiError::Bind { address, error };
         let listener = TcpListener::bind(address).await.map_err(bind_err)?;
@@ -74,6 +116,7 @@ impl Api {
             listener,
             local,
             status,
+            exposes,
         })
     }
 
@@ -84,7 +127,12 @@ impl Api {
 
     /// Accepts connections until `shutdown` is cancelled.
     pub async fn serve(self, shutdown: CancellationToken) {
-        tracing::info!(message = "API listening.", address = %self.local);
+        if self.exposes == Exposes::LogMetrics {
+            tracing::info!(message = "Log metrics listening.", address = %self.local);
+        } else {
+            tracing::info!(message = "API listening.", address = %self.local);
+        }
+        let exposes = self.exposes;
         let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         loop {
             let accepted = tokio::select! {
@@ -107,7 +155,11 @@ impl Api {
             let status = Arc::clone(&self.status);
             tokio::spawn(async move {
                 let service = service_fn(move |req: Request<hyper::body::Incoming>| {
-                    let res = respond(req.method(), req.uri().path(), &status);
+                    let accept = req
+                        .headers()
+                        .get(hyper::header::ACCEPT)
+                        .and_then(|v| v.to_str().ok());
+                    let res = respond_to(req.method(), req.uri().path(), accept, exposes, &status);
                     async move { Ok::<_, Infallible>(res) }
                 });
                 let conn = hyper::server::conn::http1::Builder::new()
@@ -123,13 +175,34 @@ impl Api {
     }
 }
 
-/// The response to `method path`, given the pipeline's state.
+/// The response to `method path` on the API, for a scraper asking for OpenMetrics.
 pub fn respond(method: &Method, path: &str, status: &Status) -> Response<Full<Bytes>> {
+    respond_to(
+        method,
+        path,
+        Some("application/openmetrics-text"),
+        Exposes::All,
+        status,
+    )
+}
+
+/// The response to `method path` with `Accept: accept`, on a listener that `exposes`, given the
+/// pipeline's state.
+pub fn respond_to(
+    method: &Method,
+    path: &str,
+    accept: Option<&str>,
+    exposes: Exposes,
+    status: &Status,
+) -> Response<Full<Bytes>> {
     if method != Method::GET && method != Method::HEAD {
         let mut res = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
         res.headers_mut()
             .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         return res;
+    }
+    if exposes == Exposes::LogMetrics && path != "/metrics" {
+        return text(StatusCode::NOT_FOUND, "not found: try /metrics\n");
     }
     match path {
         "/health" => {
@@ -149,9 +222,14 @@ pub fn respond(method: &Method, path: &str, status: &Status) -> Response<Full<By
             }
         }
         "/metrics" => {
-            let mut res = Response::new(Full::new(Bytes::from(metrics().encode())));
-            res.headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static(METRICS_CONTENT_TYPE));
+            let format = Format::negotiate(accept);
+            let own = (exposes != Exposes::LogMetrics).then(|| metrics().encode());
+            let body = expose::render(own.as_deref(), exposes != Exposes::Own, format);
+            let mut res = Response::new(Full::new(Bytes::from(body)));
+            res.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static(format.content_type()),
+            );
             res
         }
         _ => text(

@@ -135,6 +135,9 @@ pub async fn run(loaded: LoadedConfig, once: bool) -> Result<(), RunError> {
     let _stop_api = api_stop.clone().drop_guard();
     if loaded.config.api.enabled {
         let api = Api::bind(&loaded.config.api, Arc::clone(&status)).await?;
+        if let Some(own) = Api::bind_log_metrics(&loaded.config.api, Arc::clone(&status)).await? {
+            tokio::spawn(own.serve(api_stop.clone()));
+        }
         tokio::spawn(api.serve(api_stop));
     } else {
         tracing::info!(message = "API disabled ([api] enabled = false).");

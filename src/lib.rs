@@ -53,16 +53,16 @@
 //!   multiline, timestamps, field edits, filter, pod metadata.
 //! - [`time`]: reading times: chrono and Fluent Bit formats, IANA zones from zoneinfo files,
 //!   years for formats that leave them out.
-//! - [`sinks`]: `console`, `blackhole`, `elasticsearch` (bulk API, per-item retries, dead letters).
+//! - [`sinks`]: `console`, `blackhole`, `file` (paths by date, rotation), `elasticsearch` (bulk
+//!   API, per-item retries, dead letters), `http` (any endpoint: ClickHouse, Loki), the last two
+//!   sharing retries, TLS, credentials and dead letters ([`sinks::common`]).
 //! - [`codec`]: JSON encoding into reusable buffers.
 //! - [`topology`]: wiring and running the graph; drain on shutdown.
 //!
-//! Dependencies point one way: `app` → `reload`/`api` → `topology` → `components` →
-//! `sinks`/`transforms`/`sources` → `fanout`/`codec` → `event` → `acks`/`intern`, with
-//! `config`, `metrics` and `ratelimit` as leaves that any of them may use; no two modules
-//! import each other, directly or through others.
 //! - [`metrics`]: counters and gauges in Prometheus format; [`process_metrics`]: the process's
 //!   memory, CPU and file descriptors under the standard `process_*` names.
+//! - [`log_metrics`]: the metrics `log_to_metric` makes from events: a process-wide store of
+//!   series with atomic values, and the exposition (Prometheus text or OpenMetrics).
 //! - [`api`]: the HTTP listener: `/health`, `/ready`, `/metrics`.
 //! - [`reload`]: watching the config file and replacing the topology without loss.
 //! - [`ratelimit`]: rate-limited warnings for per-line problems.
@@ -72,7 +72,15 @@
 //!   wings (`migrate/fluentbit/`, `migrate/vector/`: readers, then one converter per plugin
 //!   listed in a table, then the graph wiring) over a shared core (the positioned tree, the
 //!   converted document and its TOML emitter, the value rules).
+//! - [`cutover`]: `skiff import-offsets`, Fluent Bit's tail database (read by a small SQLite
+//!   file-format reader) and Vector's checkpoints turned into skiff's checkpoints.
 //! - [`app`]: what the binary does: logging setup, `run`, `validate`.
+//!
+//! Dependencies point one way: `app` → `reload`/`api` → `topology` → `components` →
+//! `sinks`/`transforms`/`sources` → `time`/`dialect` → `fanout`/`codec` → `event` →
+//! `acks`/`intern`, with `config`, `metrics` (over `process_metrics`), `log_metrics`, `data_dir`
+//! and `ratelimit` as leaves that any of them may use, and `migrate` beside them, reading only
+//! `config` and the leaves; no two modules import each other, directly or through others.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -83,11 +91,13 @@ pub mod app;
 pub mod codec;
 pub mod components;
 pub mod config;
+pub mod cutover;
 pub mod data_dir;
 pub mod dialect;
 pub mod event;
 pub mod fanout;
 pub mod intern;
+pub mod log_metrics;
 pub mod metrics;
 pub mod migrate;
 pub mod process_metrics;

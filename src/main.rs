@@ -25,6 +25,8 @@ const TOP_HELP: &str = concat!(
             130 second signal
   validate  0 valid (warnings may be printed), 1 invalid
   migrate   0 all converted, 1 unreadable input, 2 something left out
+  import-offsets  0 every offset imported or safely dropped, 1 nothing written,
+            2 written, but some files start elsewhere than the old agent stopped
 
 ",
     environment_help!()
@@ -64,6 +66,16 @@ const MIGRATE_HELP: &str = "Exit codes:
 Environment:
   SKIFF_LOG  not used by migrate: its notes and warnings go to stderr as plain text.";
 
+const IMPORT_HELP: &str = "Run it once, after the old agent stopped and before skiff first starts
+(an init container in Kubernetes). Each old offset is matched to a file the source follows now
+(Fluent Bit: by inode; Vector: by its fingerprint) and written as a skiff checkpoint.
+
+Exit codes:
+  0  every offset was imported, or dropped without loss (the file is gone)
+  1  nothing was written (unreadable input, unknown source, checkpoints already there)
+  2  checkpoints were written, but some files will be read differently from where the old
+     agent stopped (see the warnings)";
+
 /// A log shipping and format-adapter sidecar.
 #[derive(Parser)]
 #[command(name = "skiff", version, about, after_help = TOP_HELP)]
@@ -94,7 +106,8 @@ enum Command {
     /// Convert a Fluent Bit or Vector config into a skiff config.
     #[command(after_help = MIGRATE_HELP)]
     Migrate {
-        /// The Fluent Bit (classic or YAML) or Vector (TOML, YAML, JSON) config file.
+        /// The Fluent Bit (classic or YAML) or Vector (TOML, YAML, JSON) config file, or a
+        /// Kubernetes manifest holding one in a ConfigMap and the workload that runs it.
         path: PathBuf,
         /// The tool the config is for: `fluent-bit` or `vector` (guessed when absent).
         #[arg(long)]
@@ -102,6 +115,44 @@ enum Command {
         /// Write the skiff config here instead of stdout.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// For a Kubernetes manifest: also bring the rest of the pod to Pod Security
+        /// "restricted" (pod and container securityContexts, emptyDir size limits).
+        #[arg(long)]
+        restricted: bool,
+    },
+    /// Start skiff where Fluent Bit or Vector stopped: import their read offsets.
+    #[command(after_help = IMPORT_HELP)]
+    ImportOffsets {
+        /// Fluent Bit's tail database (the tail input's `DB` file).
+        #[arg(
+            long,
+            value_name = "PATH",
+            conflicts_with = "vector_checkpoints",
+            required_unless_present = "vector_checkpoints"
+        )]
+        fluent_bit_db: Option<PathBuf>,
+        /// Vector's `DATA_DIR/SOURCE/checkpoints.json`.
+        #[arg(long, value_name = "PATH")]
+        vector_checkpoints: Option<PathBuf>,
+        /// Vector's `fingerprint.lines` for that source.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        vector_fingerprint_lines: usize,
+        /// Vector's `fingerprint.ignored_header_bytes` for that source.
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        vector_ignored_header_bytes: u64,
+        /// skiff's config file.
+        #[arg(long, short, env = "SKIFF_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
+        config: PathBuf,
+        /// The file source to import into (needed when the config has several).
+        #[arg(long)]
+        source: Option<String>,
+        /// Replace the source's existing checkpoints.
+        #[arg(long, conflicts_with = "keep_existing")]
+        force: bool,
+        /// When the source already has checkpoints, keep them, import nothing and exit 0 (for
+        /// an init container that runs at every start).
+        #[arg(long)]
+        keep_existing: bool,
     },
 }
 
@@ -110,8 +161,44 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { config, once } => run(&config, once),
         Command::Validate { config } => validate(&config).map(|()| ExitCode::SUCCESS),
-        Command::Migrate { path, from, output } => {
-            return migrate(&path, from, output.as_deref());
+        Command::Migrate {
+            path,
+            from,
+            output,
+            restricted,
+        } => {
+            return migrate(&path, from, output.as_deref(), restricted);
+        }
+        Command::ImportOffsets {
+            fluent_bit_db,
+            vector_checkpoints,
+            vector_fingerprint_lines,
+            vector_ignored_header_bytes,
+            config,
+            source,
+            force,
+            keep_existing,
+        } => {
+            let old = match (fluent_bit_db, vector_checkpoints) {
+                (Some(db), _) => OldOffsets::FluentBit(db),
+                (None, Some(v)) => OldOffsets::Vector(
+                    v,
+                    skiff::cutover::vector::FingerprintSettings {
+                        lines: vector_fingerprint_lines,
+                        ignored_header_bytes: vector_ignored_header_bytes,
+                    },
+                ),
+                // clap requires one of the two.
+                (None, None) => return ExitCode::FAILURE,
+            };
+            let existing = if force {
+                skiff::cutover::Existing::Replace
+            } else if keep_existing {
+                skiff::cutover::Existing::Keep
+            } else {
+                skiff::cutover::Existing::Refuse
+            };
+            return import_offsets(&old, &config, source.as_deref(), existing);
         }
     };
     result.unwrap_or_else(|e| {
@@ -170,6 +257,7 @@ fn migrate(
     path: &std::path::Path,
     from: Option<skiff::migrate::Tool>,
     output: Option<&std::path::Path>,
+    restricted: bool,
 ) -> ExitCode {
     let print_notes = |notes: &[skiff::migrate::Note]| {
         for n in notes {
@@ -177,17 +265,39 @@ fn migrate(
                 skiff::migrate::Severity::Note => "note",
                 skiff::migrate::Severity::Warning => "warning",
             };
-            eprintln!("{level}: {}:{}: {}", n.file.display(), n.line, n.message);
+            if n.line == 0 {
+                eprintln!("{level}: {}: {}", n.file.display(), n.message);
+            } else {
+                eprintln!("{level}: {}:{}: {}", n.file.display(), n.line, n.message);
+            }
         }
     };
-    let migration = match skiff::migrate::migrate_file(path, from) {
-        Ok(m) => m,
-        Err(e) => {
-            if let skiff::migrate::MigrateError::NoSource { notes, .. } = &e {
-                print_notes(notes);
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let is_yaml = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    );
+    let migration = if is_yaml && skiff::migrate::manifest::is_manifest(&text) {
+        match skiff::migrate::manifest::migrate_manifest(path, &text, from, restricted) {
+            Ok(m) => skiff::migrate::Migration {
+                toml: m.yaml,
+                notes: m.notes,
+            },
+            Err(e) => {
+                eprintln!("skiff: {e}");
+                return ExitCode::FAILURE;
             }
-            eprintln!("skiff: {e}");
-            return ExitCode::FAILURE;
+        }
+    } else {
+        match skiff::migrate::migrate_file(path, from) {
+            Ok(m) => m,
+            Err(e) => {
+                if let skiff::migrate::MigrateError::NoSource { notes, .. } = &e {
+                    print_notes(notes);
+                }
+                eprintln!("skiff: {e}");
+                return ExitCode::FAILURE;
+            }
         }
     };
     print_notes(&migration.notes);
@@ -207,7 +317,13 @@ fn migrate(
         eprintln!("skiff: {e:#}");
         return ExitCode::FAILURE;
     }
-    if migration.complete() {
+    if migration.ships_nowhere {
+        eprintln!(
+            "skiff: {}: the converted config ships nowhere (every output was left out): add a sink before running it",
+            path.display()
+        );
+        ExitCode::from(MIGRATE_INCOMPLETE)
+    } else if migration.complete() {
         ExitCode::SUCCESS
     } else {
         eprintln!(
@@ -215,5 +331,72 @@ fn migrate(
             path.display()
         );
         ExitCode::from(MIGRATE_INCOMPLETE)
+    }
+}
+
+/// Where `import-offsets` reads the old agent's offsets.
+enum OldOffsets {
+    FluentBit(PathBuf),
+    Vector(PathBuf, skiff::cutover::vector::FingerprintSettings),
+}
+
+/// Exit status of `import-offsets` when some files start elsewhere than the old agent stopped.
+const IMPORT_DIFFERS: u8 = 2;
+
+fn import_offsets(
+    old: &OldOffsets,
+    config: &std::path::Path,
+    source: Option<&str>,
+    existing: skiff::cutover::Existing,
+) -> ExitCode {
+    use skiff::cutover::Outcome;
+    let read = match old {
+        OldOffsets::FluentBit(db) => skiff::cutover::fluentbit::read(db).map(|o| (o, Vec::new())),
+        OldOffsets::Vector(path, settings) => skiff::cutover::vector::read(path, *settings),
+    };
+    let (offsets, unsupported) = match read {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("skiff: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = match skiff::cutover::import(config, source, &offsets, existing) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("skiff: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if report.kept_existing {
+        println!(
+            "{}: the source has checkpoints already; kept them, imported nothing",
+            report.checkpoint_file.display()
+        );
+        return ExitCode::SUCCESS;
+    }
+    let mut imported = 0;
+    for (label, outcome) in &report.outcomes {
+        match outcome {
+            Outcome::Imported { path, offset } => {
+                imported += 1;
+                eprintln!("imported: {label}: {} from byte {offset}", path.display());
+            }
+            Outcome::Dropped { reason } => eprintln!("note: {label}: not imported: {reason}"),
+            Outcome::Differs { reason } => eprintln!("warning: {label}: {reason}"),
+        }
+    }
+    for u in &unsupported {
+        eprintln!("warning: {u}");
+    }
+    println!(
+        "{}: {imported} of {} offsets imported",
+        report.checkpoint_file.display(),
+        offsets.len() + unsupported.len()
+    );
+    if report.faithful() && unsupported.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(IMPORT_DIFFERS)
     }
 }

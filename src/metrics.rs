@@ -58,12 +58,18 @@ pub struct Metrics {
     pub es_requests: Counters,
     /// Elasticsearch bulk items that failed, by error type.
     pub es_item_errors: Counters,
+    /// Requests of the `http` sink, by HTTP status (`error`: no answer).
+    pub http_requests: Counters,
     /// Items or requests sent again.
     pub retries: Counters,
     /// Events written to the dead-letter file.
     pub dead_letters: Counters,
     /// Time to deliver one batch to a sink.
     pub send_duration_seconds: Histograms,
+    /// New series a `log_to_metric` metric refused (over its `max_series`), by `metric`.
+    pub log_metric_refused_series: Counters,
+    /// Events whose value a `log_to_metric` metric could not read as a number, by `metric`.
+    pub log_metric_invalid_values: Counters,
     /// Config reloads applied.
     pub config_reloads: Counter,
     /// Config reloads refused (invalid config).
@@ -100,9 +106,12 @@ impl Metrics {
             transform_errors: Counters::default(),
             es_requests: Counters::default(),
             es_item_errors: Counters::default(),
+            http_requests: Counters::default(),
             retries: Counters::default(),
             dead_letters: Counters::default(),
             send_duration_seconds: Family::new_with_constructor(latency_histogram),
+            log_metric_refused_series: Counters::default(),
+            log_metric_invalid_values: Counters::default(),
             config_reloads: Counter::default(),
             config_reload_failures: Counter::default(),
             oldest_unacked_since: Mutex::default(),
@@ -190,6 +199,11 @@ impl Metrics {
             m.es_item_errors.clone(),
         );
         r.register(
+            "http_requests",
+            "Requests of the http sink by HTTP status",
+            m.http_requests.clone(),
+        );
+        r.register(
             "sink_retries",
             "Items or requests sent again",
             m.retries.clone(),
@@ -203,6 +217,16 @@ impl Metrics {
             "sink_send_duration_seconds",
             "Time to deliver one batch",
             m.send_duration_seconds.clone(),
+        );
+        r.register(
+            "log_metric_refused_series",
+            "New series of a log-derived metric refused over its max_series, by metric",
+            m.log_metric_refused_series.clone(),
+        );
+        r.register(
+            "log_metric_invalid_values",
+            "Events whose value a log-derived metric could not read as a number, by metric",
+            m.log_metric_invalid_values.clone(),
         );
         r.register(
             "config_reloads",

@@ -18,8 +18,10 @@
 //!   If the new topology cannot start, the previous config is started again and the reload
 //!   counts as failed.
 //!
-//! The API listener and the metrics registry are not part of a topology: they live across
-//! reloads. `[api]` and `[log]` changes need a restart (a warning says so).
+//! The API listener, the metrics registry and the store of log-derived metrics
+//! ([`crate::log_metrics`]) are not part of a topology: they live across reloads. A
+//! `log_to_metric` metric whose definition did not change keeps its series; a changed one starts
+//! again from zero. `[api]` and `[log]` changes need a restart (a warning says so).
 
 use std::collections::hash_map::DefaultHasher;
 use std::future::Future;

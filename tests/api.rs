@@ -5,6 +5,7 @@ mod support;
 
 use std::time::Duration;
 
+use support::api::{http_get_accept, PROMETHEUS_ACCEPT};
 use support::skiff::Skiff;
 use support::wait::wait_until;
 use support::workspace::Workspace;
@@ -96,7 +97,9 @@ fn probes_and_metrics_follow_the_pipeline() {
         &[("component", "app")],
         |v| v >= 1.0,
     );
-    let res = skiff.get("/metrics");
+    // The format follows the Accept header, as Prometheus' client library does: OpenMetrics
+    // for Prometheus' own Accept, the text format without one.
+    let res = http_get_accept(&skiff.api(), "/metrics", Some(PROMETHEUS_ACCEPT)).unwrap();
     assert!(
         res.header("content-type")
             .is_some_and(|c| c.starts_with("application/openmetrics-text; version=1.0.0")),
@@ -104,6 +107,20 @@ fn probes_and_metrics_follow_the_pipeline() {
         res.headers
     );
     assert!(res.body.ends_with("# EOF\n"), "OpenMetrics ends with # EOF");
+    let res = skiff.get("/metrics");
+    assert!(
+        res.header("content-type")
+            .is_some_and(|c| c.starts_with("text/plain; version=0.0.4")),
+        "{:?}",
+        res.headers
+    );
+    assert!(!res.body.contains("# EOF"), "{}", res.body);
+    assert!(
+        res.body
+            .contains("# TYPE skiff_config_reloads_total counter\nskiff_config_reloads_total 0"),
+        "{}",
+        res.body
+    );
 
     // Steady state: more lines, the same story.
     append(&log, &numbered("line", 1000..1500));

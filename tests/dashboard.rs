@@ -9,12 +9,11 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use support::api::http_get;
 use support::es_server::{EsServer, EsServerOptions, Faults};
+use support::prometheus::Prometheus;
 use support::skiff::Skiff;
 use support::wait::wait_until;
 
@@ -36,91 +35,6 @@ fn panels(dashboard: &Value) -> Vec<&Value> {
 fn concrete(expr: &str) -> String {
     expr.replace("$__rate_interval", "5s")
         .replace("$instance", ".*")
-}
-
-/// A Prometheus server on a free port, scraping `target` every second.
-struct Prometheus {
-    child: Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Prometheus {
-    fn start(target: &str) -> Prometheus {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("prometheus.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-                 scrape_configs:\n  - job_name: skiff\n    static_configs:\n      - targets: ['{target}']\n"
-            ),
-        )
-        .unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address={addr}"))
-            .arg("--log.level=warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start prometheus ({e}): install Debian's `prometheus` package")
-            });
-        let p = Prometheus {
-            child,
-            addr,
-            _dir: dir,
-        };
-        let ready = wait_until(WAIT, || {
-            http_get(&p.addr, "/-/ready").is_ok_and(|r| r.status == 200)
-        });
-        assert!(ready, "prometheus did not become ready on {}", p.addr);
-        p
-    }
-
-    /// `GET /api/v1/query`: the result vector, or Prometheus' error.
-    fn query(&self, expr: &str) -> Result<Vec<Value>, String> {
-        let path = format!("/api/v1/query?query={}", percent_encode(expr));
-        let res = http_get(&self.addr, &path).map_err(|e| e.to_string())?;
-        let body: Value = serde_json::from_str(&res.body)
-            .map_err(|e| format!("{e}: {} {}", res.status, res.body))?;
-        if body["status"] != "success" {
-            return Err(format!("{}: {}", body["errorType"], body["error"]));
-        }
-        Ok(body["data"]["result"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default())
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Sends a bulk body straight to the server (to map `message` as a number).

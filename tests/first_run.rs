@@ -99,7 +99,7 @@ fn a_misspelt_key_is_one_error_not_a_cascade() {
         stderr,
         "skiff: skiff.toml:4:13: transforms.parse: missing `type`: expected one of: parse, \
          parse_json, parse_regex, parse_logfmt, parse_cri, parse_docker, multiline, parse_timestamp, \
-         add_fields, rename_fields, remove_fields, filter, kubernetes\n"
+         add_fields, rename_fields, remove_fields, filter, kubernetes, log_to_metric\n"
     );
 }
 

@@ -63,8 +63,16 @@ fn localise(text: &str, dir: &Path, es: &str) -> (String, Format, bool) {
             s["include"] = value(include);
         }
     }
+    let mut nginx = false;
     if let Some(transforms) = doc["transforms"].as_table_mut() {
         for (_, t) in transforms.iter_mut() {
+            if t["type"].as_str() == Some("log_to_metric") {
+                // Metrics adapters: let the parsed events through to be checked here (the
+                // metrics themselves are checked against a real Prometheus in
+                // tests/metrics_adapter.rs).
+                nginx = true;
+                t["consume"] = value(false);
+            }
             regex |= t["type"].as_str() == Some("parse_regex");
             parses |= matches!(t["type"].as_str(), Some("parse_regex" | "parse_json"));
             for key in ["labels_file", "annotations_file"] {
@@ -76,6 +84,10 @@ fn localise(text: &str, dir: &Path, es: &str) -> (String, Format, bool) {
     }
     if let Some(sinks) = doc["sinks"].as_table_mut() {
         for (_, s) in sinks.iter_mut() {
+            if nginx && s["type"].as_str() == Some("blackhole") {
+                s["type"] = value("console");
+                s["encoding"] = value("json");
+            }
             if s["type"].as_str() == Some("elasticsearch") {
                 has_es = true;
                 let mut endpoints = Array::new();
@@ -88,7 +100,9 @@ fn localise(text: &str, dir: &Path, es: &str) -> (String, Format, bool) {
             }
         }
     }
-    let format = if regex {
+    let format = if nginx {
+        Format::Nginx
+    } else if regex {
         Format::Regex
     } else if parses {
         Format::Json
@@ -104,6 +118,8 @@ enum Format {
     Plain,
     Regex,
     Json,
+    /// nginx's combined access lines with `$request_time` appended.
+    Nginx,
 }
 
 fn manifests() -> Vec<PathBuf> {
@@ -135,6 +151,7 @@ fn every_embedded_config_ships_sample_lines_as_it_says() {
                         Format::Regex => format!("2026-11-26T04:00:{:02} INFO request {i} handled\n", i % 60),
                         Format::Json => format!("{{\"timestamp\":\"2026-11-26T04:00:{:02}.123\",\"level\":\"INFO\",\"message\":\"request {i}\"}}\n", i % 60),
                         Format::Plain => format!("request {i} handled\n"),
+                        Format::Nginx => format!("10.0.0.1 - - [26/Nov/2026:04:00:{:02} +0000] \"GET /request/{i} HTTP/1.1\" 200 612 \"-\" \"curl/8.5\" 0.004\n", i % 60),
                     }
                 })
                 .collect();
@@ -169,6 +186,16 @@ fn every_embedded_config_ships_sample_lines_as_it_says() {
                     .collect()
             };
             assert_eq!(events.len(), n, "{name}");
+            if format == Format::Nginx {
+                for e in &events {
+                    assert_eq!(e["method"], "GET", "{name}: {e}");
+                    assert_eq!(e["code"], "200", "{name}: {e}");
+                    assert_eq!(e["request_time"], 0.004, "{name}: {e}");
+                    assert!(e.get("_skiff_error").is_none(), "{name}: {e}");
+                }
+                checked += 1;
+                continue;
+            }
             for e in &events {
                 assert_eq!(e["kubernetes"]["pod_name"], "web-1", "{name}: {e}");
                 assert!(

@@ -40,7 +40,7 @@ fn seed_vector_config() {
 
 #[test]
 fn fluent_bit_tail_options_variables_and_includes() {
-    let run = golden("fb-tail", "fluent-bit.conf", 0);
+    let run = golden("fb-tail", "fluent-bit.conf", 2);
     assert!(run
         .stdout
         .contains("include = [\"/var/log/app/*.log\", \"/var/log/app/extra/*.txt\"]"));
@@ -50,15 +50,15 @@ fn fluent_bit_tail_options_variables_and_includes() {
 
 #[test]
 fn fluent_bit_parsers_and_the_parser_filter() {
-    let run = golden("fb-parsers", "fluent-bit.conf", 0);
-    assert!(run
-        .stdout
-        .contains("format = \"%Y-%m-%d %H:%M:%S%.3f\", timezone = \"+02:00\""));
+    let run = golden("fb-parsers", "fluent-bit.conf", 2);
+    assert!(run.stdout.contains(
+        "format = \"%Y-%m-%d %H:%M:%S.%L\"\ndialect = \"fluentbit\"\ntimezone = \"+02:00\""
+    ));
 }
 
 #[test]
 fn fluent_bit_filters_and_routing_by_tag() {
-    let run = golden("fb-filters", "fluent-bit.conf", 0);
+    let run = golden("fb-filters", "fluent-bit.conf", 2);
     // The audit input matches only the modify filter; the app input all four.
     assert!(run
         .stdout
@@ -82,7 +82,7 @@ fn fluent_bit_container_logs_kubernetes_and_more_outputs() {
     let run = golden("fb-containers", "fluent-bit.conf", 2);
     assert!(run
         .stdout
-        .contains("index = \"{{ kubernetes.namespace_name }}-%Y.%m.%d\""));
+        .contains("index = \"{{ kubernetes.namespace_name ?? logstash }}-%Y.%m.%d\""));
 }
 
 #[test]

@@ -174,6 +174,19 @@ fn check_globals(globals: &Globals, errors: &mut Vec<FieldError>) {
             ),
         ));
     }
+    if let Some(address) = &api.log_metrics_address {
+        if address.parse::<std::net::SocketAddr>().is_err() {
+            errors.push(FieldError::new(
+                &["api", "log_metrics_address"],
+                format!("invalid address `{address}`: expected IP:PORT, such as 0.0.0.0:9145"),
+            ));
+        } else if !api.enabled {
+            errors.push(FieldError::new(
+                &["api", "log_metrics_address"],
+                "the log metrics listener is part of the API: it needs `[api] enabled = true`",
+            ));
+        }
+    }
     if let Some(level) = &globals.log.level {
         if let Err(e) = log_level::normalize(level) {
             errors.push(FieldError::new(&["log", "level"], e));

@@ -44,11 +44,13 @@ pub fn locate(text: &str, path: &[String]) -> Option<Position> {
     span.map(|s| position_of(text, s.start))
 }
 
-/// A place in the document: tables hold items, inline tables and arrays hold values.
+/// A place in the document: tables hold items, inline tables and arrays hold values, arrays
+/// of tables hold tables.
 #[derive(Clone, Copy)]
 enum Node<'a> {
     Item(&'a Item),
     Value(&'a Value),
+    Table(&'a toml_edit::Table),
 }
 
 impl<'a> Node<'a> {
@@ -61,6 +63,16 @@ impl<'a> Node<'a> {
                 return Some((Node::Item(item), span));
             }
             Node::Item(Item::Value(v)) | Node::Value(v) => v,
+            Node::Item(Item::ArrayOfTables(a)) => {
+                // `[[x.y]]` sections: the element's span is its whole section.
+                let t = a.get(seg.parse::<usize>().ok()?)?;
+                return Some((Node::Table(t), t.span()));
+            }
+            Node::Table(t) => {
+                let item = t.get(seg)?;
+                let span = t.key(seg).and_then(|k| k.span()).or_else(|| item.span());
+                return Some((Node::Item(item), span));
+            }
             Node::Item(_) => return None,
         };
         match value {
@@ -116,6 +128,19 @@ mod tests {
                 line: 1,
                 column: 10
             })
+        );
+    }
+
+    #[test]
+    fn finds_keys_in_arrays_of_tables() {
+        let text = "[t.m]\nx = 1\n[[t.m.list]]\na = 1\n[[t.m.list]]\na = 2\nb = 3\n";
+        assert_eq!(
+            locate(text, &path("t.m.list.1.b")),
+            Some(Position { line: 7, column: 1 })
+        );
+        assert_eq!(
+            locate(text, &path("t.m.list.0.a")),
+            Some(Position { line: 4, column: 1 })
         );
     }
 

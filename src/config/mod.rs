@@ -112,6 +112,10 @@ pub struct ApiConfig {
     /// Address to listen on, as `IP:PORT` (default `0.0.0.0:8081`; port 0 picks a free port).
     #[serde(default = "default_api_address")]
     pub address: String,
+    /// Serve the metrics `log_to_metric` makes on a listener of their own, at this address's
+    /// `/metrics` (`IP:PORT`), instead of beside skiff's own on the API's `/metrics`.
+    #[serde(default)]
+    pub log_metrics_address: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -119,6 +123,7 @@ impl Default for ApiConfig {
         ApiConfig {
             enabled: true,
             address: default_api_address(),
+            log_metrics_address: None,
         }
     }
 }

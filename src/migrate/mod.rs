@@ -24,6 +24,7 @@ pub mod error;
 pub mod files;
 pub mod fluentbit;
 pub mod ir;
+pub mod manifest;
 pub mod translate;
 pub mod tree;
 pub mod vector;
@@ -62,12 +63,14 @@ pub struct Migration {
     pub toml: String,
     /// What the user should know, in the order found.
     pub notes: Vec<Note>,
+    /// Every output was left out: the config has no sink, and skiff will not run it.
+    pub ships_nowhere: bool,
 }
 
 impl Migration {
-    /// Whether everything was converted (no warning).
+    /// Whether everything was converted (no warning) and the result ships somewhere.
     pub fn complete(&self) -> bool {
-        self.notes.iter().all(|n| n.severity == Severity::Note)
+        !self.ships_nowhere && self.notes.iter().all(|n| n.severity == Severity::Note)
     }
 }
 
@@ -121,7 +124,7 @@ pub fn migrate_text(
                 line: e.line,
                 message: e.message,
             })?;
-            vector::convert(&root, file, &mut ctx)?;
+            vector::convert(&root, file.clone(), &mut ctx)?;
             "Vector"
         }
     };
@@ -140,12 +143,30 @@ pub fn migrate_text(
         "Comments starting with \"skiff migrate:\" explain settings that skiff handles".into(),
         "differently or could not convert: review them before use.".into(),
     ];
+    let ships_nowhere = ctx.doc.sinks.is_empty();
+    if ships_nowhere {
+        // The old agent shipped somewhere; this config would read every line and ship none.
+        // skiff refuses to start it (a source must reach a sink): say so at the top.
+        let place = ir::Place {
+            file: file.clone(),
+            line: 1,
+        };
+        let line = ctx.note(
+            Severity::Warning,
+            &place,
+            "",
+            &format!("error: every output of this {tool} config was left out, so the converted config ships nowhere: skiff validate and skiff run refuse it until you add a sink (or a blackhole sink, to discard on purpose)"),
+        );
+        ctx.doc.header.push(String::new());
+        ctx.doc.header.push(line);
+    }
     // Notes in file order: the main file first, then included files by name.
     let mut notes = ctx.notes;
     notes.sort_by(|a, b| (a.file != path, &a.file, a.line).cmp(&(b.file != path, &b.file, b.line)));
     Ok(Migration {
         toml: emit::emit(&ctx.doc),
         notes,
+        ships_nowhere,
     })
 }
 

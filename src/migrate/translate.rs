@@ -298,9 +298,54 @@ fn vector_var_body(body: &str) -> String {
     }
 }
 
+/// skiff's bounds on the file source's sizes, in bytes: (key, least, most).
+const SIZE_BOUNDS: &[(&str, u64, u64)] = &[
+    ("read_buffer", 4096, 64 << 20),
+    ("max_line_bytes", 1, (u32::MAX / 2) as u64),
+];
+
+/// A size for source key `key` (skiff's syntax) moved into skiff's bounds: `Some((bytes,
+/// why))` when it was out of them, `None` when it fits or is not a size skiff knows.
+pub fn clamp_size(key: &str, size: &str) -> Option<(u64, String)> {
+    let &(_, least, most) = SIZE_BOUNDS.iter().find(|(k, _, _)| *k == key)?;
+    let bytes = crate::config::units::parse_size(size).ok()?;
+    if bytes < least {
+        Some((
+            least,
+            format!("{size} is below skiff's least {key} ({least} bytes); raised to {least}"),
+        ))
+    } else if bytes > most {
+        Some((
+            most,
+            format!("{size} is above skiff's most {key} ({most} bytes); lowered to {most}"),
+        ))
+    } else {
+        None
+    }
+}
+
+/// An endpoint written without a scheme (`10.0.0.1:9200`), with `http://` in front; `None` when
+/// it has one (or starts with a variable, which may hold one).
+pub fn with_scheme(endpoint: &str) -> Option<String> {
+    (!endpoint.contains("://") && !endpoint.starts_with('$')).then(|| format!("http://{endpoint}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_are_clamped_and_schemes_added() {
+        assert!(clamp_size("read_buffer", "2048").is_some_and(|(b, _)| b == 4096));
+        assert!(clamp_size("read_buffer", "1GB").is_some_and(|(b, _)| b == 64 << 20));
+        assert_eq!(clamp_size("read_buffer", "64KB"), None);
+        assert_eq!(clamp_size("other", "1"), None);
+        assert_eq!(
+            with_scheme("79.12.221.222:9200").as_deref(),
+            Some("http://79.12.221.222:9200")
+        );
+        assert_eq!(with_scheme("https://es:9200"), None);
+    }
 
     #[test]
     fn booleans() {

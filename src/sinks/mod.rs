@@ -2,8 +2,11 @@
 //! the batch is delivered (written and flushed, or accepted by the server).
 
 pub mod blackhole;
+pub mod common;
 pub mod console;
 pub mod elasticsearch;
+pub mod file;
+pub mod http;
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -93,6 +96,22 @@ pub const KINDS: &[Kind<dyn SinkConfig>] = &[
         paths: &[
             "auth.password_file",
             "auth.api_key_file",
+            "tls.ca_file",
+            "tls.crt_file",
+            "tls.key_file",
+        ],
+    },
+    Kind {
+        name: "file",
+        parse: |t| Ok(Box::new(file::FileSinkConfig::parse(t)?)),
+        paths: &["path"],
+    },
+    Kind {
+        name: "http",
+        parse: |t| Ok(Box::new(http::HttpSinkConfig::parse(t)?)),
+        paths: &[
+            "auth.password_file",
+            "auth.token_file",
             "tls.ca_file",
             "tls.crt_file",
             "tls.key_file",

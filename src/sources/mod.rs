@@ -71,6 +71,11 @@ pub trait SourceConfig: Debug + Send + Sync {
     fn check_environment(&self) -> Vec<FieldError> {
         Vec::new()
     }
+
+    /// The config of a `file` source (offsets imported at cut-over go to file sources only).
+    fn as_file(&self) -> Option<&file::FileSourceConfig> {
+        None
+    }
 }
 
 /// Every source type: its `type` name and the parser of its table.

@@ -4,13 +4,13 @@
 //!
 //! A format is compiled once ([`FluentBitFormat::compile`], or [`check`] to only validate one,
 //! as `skiff migrate` does); errors name the directive and where it is. Reading
-//! ([`super::strptime_scan`]) follows Fluent Bit's rules:
+//! (`super::strptime_scan`) follows Fluent Bit's rules:
 //! - whitespace in the format skips any run of whitespace (also none);
 //! - numbers take at most as many digits as their largest value has (`%d` 1-2, `%Y` 1-4) and
 //!   are range-checked; names (`%b`, `%a`, `%p`, `%Z`) ignore case;
 //! - `%L` takes 1 to 9 digits (a tenth to a nanosecond); more digits are left to what follows;
 //! - `%z` takes `Z`, `UT`, `UTC`, `GMT`, `+hh:mm`, `+hhmm`, `+hh` and `EST`..`PDT`; `%Z` an
-//!   abbreviation of [`super::abbrev`]; `%s` seconds since the epoch;
+//!   abbreviation of `super::abbrev`; `%s` seconds since the epoch;
 //! - text after the format is ignored (`%Y-%m-%dT%H:%M:%S.%L` reads Docker's `...Z`);
 //! - the time carries its own offset when the format contains `%z`, `%Z`, `%SZ` or `%S.%LZ`
 //!   (a literal `Z` then means UTC), else the configured zone applies (`Time_Offset`,

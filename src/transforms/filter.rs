@@ -54,10 +54,10 @@ struct RawFilterConfig {
     conditions: Vec<RawCondition>,
 }
 
-/// One condition, as written.
+/// One condition, as written (also in `log_to_metric`'s `conditions`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawCondition {
+pub struct RawCondition {
     /// The field tested.
     field: String,
     /// The field's text equals this value.
@@ -92,12 +92,50 @@ struct Condition {
     not: bool,
 }
 
+/// Compiled conditions and how they combine: what `filter` and `log_to_metric` select events by.
+#[derive(Debug, Clone)]
+pub struct Conditions {
+    combine: Combine,
+    conditions: Vec<Condition>,
+}
+
+impl Conditions {
+    /// Compiles `raw`; errors name the key `conditions` and the condition's index.
+    pub fn compile(combine: Combine, raw: &[RawCondition]) -> Result<Conditions, FieldError> {
+        if raw.is_empty() {
+            return Err(FieldError::new(
+                &["conditions"],
+                "`conditions` is empty: add at least one condition",
+            ));
+        }
+        let conditions = raw
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                c.compile()
+                    .map_err(|e| e.within(&["conditions", &i.to_string()]))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Conditions {
+            combine,
+            conditions,
+        })
+    }
+
+    /// True when the event is selected.
+    pub fn matches(&self, ev: &Event) -> bool {
+        match self.combine {
+            Combine::All => self.conditions.iter().all(|c| c.holds(ev)),
+            Combine::Any => self.conditions.iter().any(|c| c.holds(ev)),
+        }
+    }
+}
+
 /// A validated `filter` transform.
 #[derive(Debug, Clone)]
 pub struct FilterConfig {
     mode: Mode,
-    combine: Combine,
-    conditions: Vec<Condition>,
+    conditions: Conditions,
 }
 
 /// The text a TOML scalar compares as.
@@ -163,25 +201,9 @@ impl FilterConfig {
     /// Parses and checks the table, compiling regexes.
     pub fn parse(table: toml::Table) -> Result<FilterConfig, FieldError> {
         let raw: RawFilterConfig = parse_table(table)?;
-        if raw.conditions.is_empty() {
-            return Err(FieldError::new(
-                &["conditions"],
-                "`conditions` is empty: add at least one condition",
-            ));
-        }
-        let conditions = raw
-            .conditions
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                c.compile()
-                    .map_err(|e| e.within(&["conditions", &i.to_string()]))
-            })
-            .collect::<Result<_, _>>()?;
         Ok(FilterConfig {
             mode: raw.mode,
-            combine: raw.combine,
-            conditions,
+            conditions: Conditions::compile(raw.combine, &raw.conditions)?,
         })
     }
 }
@@ -240,10 +262,7 @@ pub struct Filter {
 
 impl Filter {
     fn matches(&self, ev: &Event) -> bool {
-        match self.config.combine {
-            Combine::All => self.config.conditions.iter().all(|c| c.holds(ev)),
-            Combine::Any => self.config.conditions.iter().any(|c| c.holds(ev)),
-        }
+        self.config.conditions.matches(ev)
     }
 }
 

@@ -8,7 +8,7 @@
 //!
 //! Layout: one file per transform type (`parse_json`, `parse_regex`, `parse_logfmt`,
 //! `parse_cri`, `parse_docker`, `multiline`, `parse_timestamp`, `add_fields`, `rename_fields`,
-//! `remove_fields`, `filter`, `kubernetes`), and a folder for `parse` ([`parsers`]: Fluent Bit's
+//! `remove_fields`, `filter`, `kubernetes`, `log_to_metric`), and a folder for `parse` ([`parsers`]: Fluent Bit's
 //! parsers by name or inline); `multiline` decides with [`multiline_rules`] and hands Fluent
 //! Bit's container parsers to [`multiline_container`]; shared pieces in their own files: [`parser`] (what
 //! the field parsers share), [`partial`] (what the container log parsers share), [`pending`]
@@ -21,6 +21,7 @@ pub mod downward;
 pub mod filter;
 pub mod json_value;
 pub mod kubernetes;
+pub mod log_to_metric;
 pub mod multiline;
 pub mod multiline_container;
 pub mod multiline_rules;
@@ -159,6 +160,11 @@ pub const KINDS: &[Kind<dyn TransformConfig>] = &[
         name: "kubernetes",
         parse: |t| Ok(Box::new(kubernetes::KubernetesConfig::parse(t)?)),
         paths: &["labels_file", "annotations_file"],
+    },
+    Kind {
+        name: "log_to_metric",
+        parse: |t| Ok(Box::new(log_to_metric::LogToMetricConfig::parse(t)?)),
+        paths: &[],
     },
 ];
 

@@ -6,7 +6,8 @@
 //! continues the previous one (`^\s+at `, `^\s`), any other line begins a new event.
 //! `parser = "go" | "python" | "java" | "ruby"`: Fluent Bit's built-in rules for stack traces
 //! ([`super::multiline_rules`]); `parser = "docker" | "cri"` and `parsers = ["docker", "cri"]`
-//! join what container runtimes split ([`super::multiline_container`]). Lines are
+//! join what container runtimes split ([`super::multiline_container`]); `rules = [{ from, regex,
+//! to }]`: rules of one's own, run like the built-in ones (a Fluent Bit `[MULTILINE_PARSER]`). Lines are
 //! joined with `separator` in `field`; the event keeps the first line's other fields and offset.
 //!
 //! An event is emitted when the next one begins, when it reaches `max_lines`, when the next line
@@ -23,7 +24,7 @@ use bytes::Bytes;
 use regex::bytes::Regex;
 use serde::Deserialize;
 
-use super::multiline_rules::{Decision, Matcher, RuleSet, RULE_PARSERS};
+use super::multiline_rules::{Decision, Matcher, RuleSet, UserRule, RULE_PARSERS};
 use super::pending::{BatchMeta, Pending};
 use super::{Transform, TransformConfig};
 use crate::config::{parse_table, ByteSize, ConfigDuration, FieldError};
@@ -38,6 +39,23 @@ pub enum Mode {
     Start,
     /// A line matching `continuation_pattern` continues the previous one.
     Continuation,
+}
+
+/// One of `rules`: `{ from = "start_state", regex = '...', to = "cont" }` (`from` may be a
+/// list of states).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    from: OneOrMany,
+    regex: String,
+    to: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// `[transforms.NAME] type = "multiline"`, as written.
@@ -56,6 +74,9 @@ struct RawMultilineConfig {
     /// A built-in parser's rules instead of a pattern: `go`, `python`, `java`, `ruby`.
     #[serde(default)]
     parser: Option<String>,
+    /// Rules of one's own, as a Fluent Bit `[MULTILINE_PARSER]` writes them.
+    #[serde(default)]
+    rules: Option<Vec<RawRule>>,
     /// Field holding each line's text (default `message`).
     #[serde(default = "default_field")]
     field: String,
@@ -104,9 +125,16 @@ impl MultilineConfig {
     /// Parses and checks the table, compiling the pattern.
     pub fn parse(table: toml::Table) -> Result<MultilineConfig, FieldError> {
         let c: RawMultilineConfig = parse_table(table)?;
-        let matcher = match &c.parser {
-            Some(name) => builtin_rules(name, &c)?,
-            None => pattern_matcher(&c)?,
+        let matcher = match (&c.parser, &c.rules) {
+            (Some(_), Some(_)) => {
+                return Err(FieldError::new(
+                    &["rules"],
+                    "set `parser` or `rules`, not both",
+                ))
+            }
+            (Some(name), None) => builtin_rules(name, &c)?,
+            (None, Some(rules)) => user_rules(rules, &c)?,
+            (None, None) => pattern_matcher(&c)?,
         };
         let field = FieldPath::parse(&c.field).map_err(|e| FieldError::new(&["field"], e))?;
         if c.max_lines == 0 {
@@ -153,6 +181,51 @@ fn builtin_rules(name: &str, c: &RawMultilineConfig) -> Result<Matcher, FieldErr
         )
     })?;
     Ok(Matcher::Rules(std::sync::Arc::new(rules)))
+}
+
+/// Rules of one's own; patterns and modes do not mix with them, and some rule must leave
+/// `start_state`.
+fn user_rules(raw: &[RawRule], c: &RawMultilineConfig) -> Result<Matcher, FieldError> {
+    for (key, set) in [
+        ("start_pattern", c.start_pattern.is_some()),
+        ("continuation_pattern", c.continuation_pattern.is_some()),
+        ("mode", c.mode != Mode::Start),
+    ] {
+        if set {
+            return Err(FieldError::new(
+                &[key],
+                format!("`{key}` does not apply with `rules`: the rules decide"),
+            ));
+        }
+    }
+    let mut rules = Vec::with_capacity(raw.len());
+    for (i, r) in raw.iter().enumerate() {
+        let regex = Regex::new(&r.regex).map_err(|e| {
+            FieldError::new(
+                &["rules", &i.to_string(), "regex"],
+                format!("invalid regex: {e}"),
+            )
+        })?;
+        let from = match &r.from {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        };
+        rules.push(UserRule {
+            from,
+            regex,
+            to: r.to.clone(),
+        });
+    }
+    if !rules
+        .iter()
+        .any(|r| r.from.iter().any(|f| f == "start_state"))
+    {
+        return Err(FieldError::new(
+            &["rules"],
+            "no rule leaves `start_state`, so no event could begin",
+        ));
+    }
+    Ok(Matcher::Rules(std::sync::Arc::new(RuleSet::new(rules))))
 }
 
 /// A start or continuation pattern, as `mode` says.

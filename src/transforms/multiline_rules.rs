@@ -158,6 +158,15 @@ pub struct RuleSet {
     rules: Vec<Rule>,
 }
 
+/// A rule written in a config (a Fluent Bit `[MULTILINE_PARSER]`'s `rule`): the states it
+/// leaves, its regex (compiled) and the state it leads to.
+#[derive(Debug, Clone)]
+pub struct UserRule {
+    pub from: Vec<String>,
+    pub regex: Regex,
+    pub to: String,
+}
+
 impl RuleSet {
     /// The rules of built-in parser `name`.
     pub fn builtin(name: &str) -> Option<RuleSet> {
@@ -168,12 +177,25 @@ impl RuleSet {
             "ruby" => RUBY,
             _ => return None,
         };
+        let rules = defs
+            .iter()
+            .map(|d| UserRule {
+                from: d.from.iter().map(|s| (*s).to_owned()).collect(),
+                // The patterns are constants, checked by a test.
+                regex: Regex::new(d.regex).unwrap_or_else(|e| unreachable!("{e}")),
+                to: d.to.to_owned(),
+            })
+            .collect();
+        Some(RuleSet::new(rules))
+    }
+
+    /// A rule set from rules run as Fluent Bit runs a `[MULTILINE_PARSER]`'s.
+    pub fn new(defs: Vec<UserRule>) -> RuleSet {
         let mut rules: Vec<Rule> = defs
             .iter()
             .map(|d| Rule {
-                // The patterns are constants, checked by a test.
-                regex: Regex::new(d.regex).unwrap_or_else(|e| unreachable!("{e}")),
-                start: d.from.contains(&START),
+                regex: d.regex.clone(),
+                start: d.from.iter().any(|f| f == START),
                 next: Vec::new(),
                 completes: false,
             })
@@ -185,7 +207,7 @@ impl RuleSet {
             rules[i].completes = next.iter().any(|&j| rules[j].start);
             rules[i].next = next;
         }
-        Some(RuleSet { rules })
+        RuleSet { rules }
     }
 
     /// Decides for `text`; `state` is the last rule applied in this file (updated). The bool

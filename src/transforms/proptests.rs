@@ -11,6 +11,15 @@ use super::Transform;
 use crate::acks::{AckResult, AckSink, AckToken};
 use crate::event::Batch;
 
+/// The cases per property: `SKIFF_FUZZ_CASES` when set (`ci/fuzz.sh` runs them for minutes),
+/// else `default`.
+fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("SKIFF_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Every kind, with options that exercise its edges.
 const CONFIGS: &[(&str, &str)] = &[
     (
@@ -47,6 +56,12 @@ const CONFIGS: &[(&str, &str)] = &[
         "conditions = [{ field = \"message\", matches = \"a\" }]\nmode = \"drop\"",
     ),
     ("kubernetes", "target = \"message.k\""),
+    ("parse", "parser = \"nginx\""),
+    ("parse", "parser = \"syslog-rfc5424\""),
+    ("parse", "parser = \"docker\""),
+    ("parse", "parser = \"cri\""),
+    ("multiline", "parser = \"java\""),
+    ("multiline", "parser = \"python\""),
 ];
 
 fn build(kind: &str, cfg: &str) -> Box<dyn Transform> {
@@ -131,7 +146,7 @@ fn arb_json_line() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(fuzz_cases(64)))]
 
     #[test]
     fn raw_lines_never_panic_nor_lose_acks(inputs in arb_lines(), which in 0..CONFIGS.len()) {

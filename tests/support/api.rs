@@ -79,13 +79,26 @@ impl HttpResponse {
     }
 }
 
+/// The `Accept` header Prometheus 2.x sends when it scrapes.
+pub const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
 /// A plain HTTP/1.1 GET.
 pub fn http_get(addr: &str, path: &str) -> std::io::Result<HttpResponse> {
+    http_get_accept(addr, path, None)
+}
+
+/// A plain HTTP/1.1 GET with an `Accept` header.
+pub fn http_get_accept(
+    addr: &str,
+    path: &str,
+    accept: Option<&str>,
+) -> std::io::Result<HttpResponse> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let accept = accept.map_or(String::new(), |a| format!("Accept: {a}\r\n"));
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{accept}Connection: close\r\n\r\n"
     )?;
     let mut raw = String::new();
     s.read_to_string(&mut raw)?;

@@ -27,9 +27,9 @@ pub const ENV: &[(&str, &str)] = &[
 pub const CASES: &[(&str, &str, i32)] = &[
     ("seed-fluent-bit", "fluent-bit.conf", 0),
     ("seed-vector", "vector.toml", 0),
-    ("fb-tail", "fluent-bit.conf", 0),
-    ("fb-parsers", "fluent-bit.conf", 0),
-    ("fb-filters", "fluent-bit.conf", 0),
+    ("fb-tail", "fluent-bit.conf", 2),
+    ("fb-parsers", "fluent-bit.conf", 2),
+    ("fb-filters", "fluent-bit.conf", 2),
     ("fb-outputs", "fluent-bit.conf", 0),
     ("fb-lua", "fluent-bit.conf", 2),
     ("fb-unsupported", "fluent-bit.conf", 2),

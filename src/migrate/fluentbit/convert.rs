@@ -9,7 +9,14 @@ use super::wiring::{wire, Sections};
 use crate::migrate::ir::{Ctx, Item, Severity};
 
 /// The sections converted somewhere; any other kind is left out with a warning.
-const CONVERTED: &[&str] = &["SERVICE", "INPUT", "FILTER", "OUTPUT", "PARSER"];
+const CONVERTED: &[&str] = &[
+    "SERVICE",
+    "INPUT",
+    "FILTER",
+    "OUTPUT",
+    "PARSER",
+    "MULTILINE_PARSER",
+];
 
 /// Converts the whole config into `ctx`.
 pub fn convert(cfg: &FbConfig, ctx: &mut Ctx) {
@@ -18,19 +25,30 @@ pub fn convert(cfg: &FbConfig, ctx: &mut Ctx) {
         convert_service(s, ctx, &mut service);
     }
     for (place, file) in &cfg.unread {
+        // A parser used but defined nowhere is a warning where it is used; Fluent Bit's stock
+        // parsers (the image's parsers.conf) are run by name.
         let line = ctx.note(
-            Severity::Warning,
+            Severity::Note,
             place,
             "Parsers_File",
-            &format!("cannot read {file}: the parsers it defines are unknown (put it next to the config)"),
+            &format!("cannot read {file}: Fluent Bit's stock parsers are run by name; any other parser it defines is reported where it is used (put the file next to the config)"),
         );
         ctx.doc.globals.push(Item::Comment(line));
     }
-    let parsers: Vec<&Section> = cfg.of_kind("PARSER").collect();
+    // `[PARSER]`s and `[MULTILINE_PARSER]`s, looked up by kind and name where used.
+    let parsers: Vec<&Section> = cfg
+        .of_kind("PARSER")
+        .chain(cfg.of_kind("MULTILINE_PARSER"))
+        .collect();
     let mut inputs = Vec::new();
+    let mut left_out = Vec::new();
     for (idx, s) in cfg.of_kind("INPUT").enumerate() {
-        if let Some(input) = convert_input(s, idx, &parsers, ctx) {
-            inputs.push(input);
+        match convert_input(s, idx, &parsers, ctx) {
+            Some(input) => inputs.push(input),
+            None => left_out.push(s.get("tag").map_or_else(
+                || format!("{}.{idx}", s.name().to_ascii_lowercase()),
+                |p| p.value.clone(),
+            )),
         }
     }
     let filters: Vec<&Section> = cfg.of_kind("FILTER").collect();
@@ -39,6 +57,7 @@ pub fn convert(cfg: &FbConfig, ctx: &mut Ctx) {
         filters: &filters,
         outputs: &outputs,
         parsers: &parsers,
+        left_out: &left_out,
     };
     wire(ctx, &inputs, &sections, &service);
     if let Some((_, place)) = &service.flush {

@@ -16,12 +16,14 @@ pub mod classic;
 pub mod convert;
 pub mod filters;
 pub mod inputs;
+pub mod multiline;
 pub mod outputs;
 pub mod parser;
 pub mod props;
 pub mod read;
 pub mod section;
 pub mod service;
+pub mod tags;
 pub mod wiring;
 pub mod yaml;
 

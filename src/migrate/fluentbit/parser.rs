@@ -7,9 +7,7 @@
 use super::props::{bad_value, left_out, note_each, report_rest, Props};
 use super::section::{Prop, Section};
 use crate::migrate::ir::{Ctx, Severity, Spec, Val};
-use crate::migrate::translate::{
-    check_time_format, fb_bool, fb_time_format, fb_time_offset, onigmo_to_rust,
-};
+use crate::migrate::translate::{fb_bool, fb_time_offset, onigmo_to_rust};
 
 /// `[PARSER] Format` values and the skiff transform that parses each.
 const FORMATS: &[(&str, &str)] = &[
@@ -34,6 +32,25 @@ const NOTES: &[(&str, &str)] = &[
     ),
     ("skip_empty_values", "skiff keeps empty values"),
 ];
+
+/// A parser the config names but does not define, when it is one of Fluent Bit's stock parsers
+/// (its image ships them in `parsers.conf`): skiff's `parse` transform runs it by name.
+pub fn stock_parser(ctx: &Ctx, v: &Prop, field: &str) -> Option<Spec> {
+    let name = v.value.trim();
+    crate::transforms::parsers::table::find(name)?;
+    let mut spec = Spec::new(format!("parse_{name}"), "parse");
+    spec.leading.push(format!(
+        "From {} {} ({}): Fluent Bit's stock parser, by name.",
+        v.key,
+        v.value,
+        ctx.place_text(&v.place)
+    ));
+    spec.set("parser", Val::text(name));
+    if field != "message" {
+        spec.set("field", Val::text(field));
+    }
+    Some(spec)
+}
 
 /// `multiline.parser cri` / `docker` as `parse_cri` / `parse_docker` on `field`.
 pub fn container_parser(ctx: &mut Ctx, v: &Prop, field: &str) -> Result<Spec, String> {
@@ -173,43 +190,44 @@ fn types(ctx: &mut Ctx, v: &Prop, spec: &mut Spec) {
     }
 }
 
-/// `Time_Key`, `Time_Format`, `Time_Keep`, `Time_Offset` and `Time_System_Timezone` as the
-/// parser's `timestamp` option.
+/// `Time_Key`, `Time_Format`, `Time_Keep`, `Time_Offset`, `Time_Zone` and
+/// `Time_System_Timezone` as the parser's `timestamp` option. skiff reads Fluent Bit's strptime
+/// dialect, so `Time_Format` is written as it is, with `dialect = "fluentbit"`.
 fn timestamp(ctx: &mut Ctx, p: &mut Props, spec: &mut Spec) {
     let key = p.take("time_key");
     let format = p.take("time_format");
     let keep = p.take("time_keep");
     let offset = p.take("time_offset");
+    let zone = p.take("time_zone");
     let system_tz = p.take("time_system_timezone");
-    let converted = format.map(|f| (f, fb_time_format(&f.value)));
-    if let Some((f, why)) = converted
-        .as_ref()
-        .and_then(|(f, c)| check_time_format(c).err().map(|w| (f, w)))
-    {
-        let line = ctx.note(
-            Severity::Warning,
-            &f.place,
-            &format!("Time_Format {}", f.value),
-            &format!("{why}; the time is not parsed"),
-        );
-        spec.comment(line);
-        return;
-    }
-    let Some((_, format)) = converted else {
+    let Some(format) = format else {
         if let Some(k) = key {
             let line = ctx.note(Severity::Note, &k.place, &k.key, "without Time_Format neither Fluent Bit nor skiff parses the time; the field is kept as it is");
             spec.comment(line);
         }
         return;
     };
+    if let Err(why) = crate::time::check_fluentbit_format(&format.value) {
+        let line = ctx.note(
+            Severity::Warning,
+            &format.place,
+            &format!("Time_Format {}", format.value),
+            &format!("{why}; the time is not parsed"),
+        );
+        spec.comment(line);
+        return;
+    }
     let mut t = vec![
         (
             "field".to_owned(),
             Val::text(key.map_or("time", |k| k.value.as_str())),
         ),
-        ("format".to_owned(), Val::text(&format)),
+        ("format".to_owned(), Val::text(&format.value)),
+        ("dialect".to_owned(), Val::text("fluentbit")),
     ];
-    if let Some(o) = offset {
+    if let Some(z) = zone {
+        t.push(("timezone".into(), Val::text(z.value.trim())));
+    } else if let Some(o) = offset {
         match fb_time_offset(&o.value) {
             Some(tz) => t.push(("timezone".into(), Val::text(&tz))),
             None => bad_value(ctx, o, &mut spec.items),
@@ -217,8 +235,10 @@ fn timestamp(ctx: &mut Ctx, p: &mut Props, spec: &mut Spec) {
     } else if system_tz.is_some_and(|v| fb_bool(&v.value) == Some(true)) {
         t.push(("timezone".into(), Val::text("local")));
     }
-    // Fluent Bit drops the time field unless Time_Keep is on; skiff keeps it unless told.
-    if keep.is_none_or(|k| fb_bool(&k.value) != Some(true)) {
+    // Fluent Bit drops the time field unless Time_Keep is on, and then keeps its text.
+    if keep.is_some_and(|k| fb_bool(&k.value) == Some(true)) {
+        t.push(("keep".into(), Val::text("original")));
+    } else {
         t.push(("keep".into(), Val::Bool(false)));
     }
     spec.set("timestamp", Val::Table(t));

@@ -6,6 +6,10 @@
 //! (the same filters, the same outputs); each group gets one chain of transforms, and each
 //! output becomes a sink reading the ends of the chains of the groups it matches. A single
 //! input, the usual sidecar, gives one straight pipeline.
+//!
+//! A `Tag` with a `*` differs per file ([`super::tags`]): a filter or output that takes the
+//! records of some files only is reached through a `filter` on the file's path (its source
+//! then sets `file_key`, removed again before the sinks when Fluent Bit had no `Path_Key`).
 
 use super::filters::filter;
 use super::inputs::Input;
@@ -13,17 +17,23 @@ use super::outputs::output;
 use super::props::what;
 use super::section::Section;
 use super::service::Service;
-use crate::migrate::ir::{Component, Ctx, Severity, Spec};
+use super::tags::{route, Route};
+use crate::migrate::ir::{Component, Ctx, Item, Severity, Spec, Val};
 use crate::migrate::wildcard::tag_matches;
+
+/// The field that carries the file path for routing when Fluent Bit had no `Path_Key`.
+const ROUTE_FIELD: &str = "fluentbit_route_path";
 
 /// Inputs whose records go through the same filters and outputs.
 struct Group {
-    /// Indexes into the filters, in order.
-    filters: Vec<usize>,
-    /// Indexes into the outputs.
-    outputs: Vec<usize>,
+    /// Indexes into the filters, in order, with the files they take.
+    filters: Vec<(usize, Route)>,
+    /// Indexes into the outputs, with the files they take.
+    outputs: Vec<(usize, Route)>,
     /// Indexes into the inputs.
     members: Vec<usize>,
+    /// The field holding the file path, when a route needs it: (name, added for routing).
+    path_field: Option<(String, bool)>,
 }
 
 /// A filter converted once, before copies are made per group: `None` when no input's records
@@ -35,11 +45,16 @@ pub struct Sections<'a> {
     pub filters: &'a [&'a Section],
     pub outputs: &'a [&'a Section],
     pub parsers: &'a [&'a Section],
+    /// The tags of the inputs that were left out.
+    pub left_out: &'a [String],
 }
 
 /// Adds the filters and outputs that the `inputs` reach to `ctx`, as transforms and sinks.
 pub fn wire(ctx: &mut Ctx, inputs: &[Input], sections: &Sections, service: &Service) {
-    let groups = group(inputs, sections);
+    let mut groups = group(ctx, inputs, sections);
+    for g in &mut groups {
+        g.path_field = path_field(ctx, inputs, g);
+    }
     let converted = convert_filters(ctx, sections, &groups);
     let mut reported = vec![false; sections.filters.len()];
     let mut sink_inputs: Vec<Vec<String>> = vec![Vec::new(); sections.outputs.len()];
@@ -58,59 +73,206 @@ pub fn wire(ctx: &mut Ctx, inputs: &[Input], sections: &Sections, service: &Serv
                 ctx.doc.footer.push(line);
             }
         }
-        for &o in &g.outputs {
-            sink_inputs[o].extend(heads.iter().cloned());
+        let mut cleaned: Option<Vec<String>> = None;
+        for (o, r) in &g.outputs {
+            let name = &inputs[g.members[0]].source;
+            let reads = match (r, &g.path_field) {
+                (Route::Some(re), Some((field, _))) => {
+                    let spec = path_filter(&format!("route_{name}"), field, re, "keep");
+                    vec![ctx.add_transform(spec, heads.clone(), Vec::new())]
+                }
+                _ => heads.clone(),
+            };
+            let reads = match &g.path_field {
+                Some((field, true)) if matches!(r, Route::Some(_)) => {
+                    vec![ctx.add_transform(remove_path(name, field), reads, Vec::new())]
+                }
+                Some((field, true)) => cleaned
+                    .get_or_insert_with(|| {
+                        vec![ctx.add_transform(remove_path(name, field), reads, Vec::new())]
+                    })
+                    .clone(),
+                _ => reads,
+            };
+            sink_inputs[*o].extend(reads);
         }
-        waiting.push((g.outputs.clone(), pending));
+        let outs = g.outputs.iter().map(|(o, _)| *o).collect();
+        waiting.push((outs, pending));
     }
     for (k, f) in sections.filters.iter().enumerate() {
         if converted[k].is_none() {
-            let line = ctx.note(
-                Severity::Note,
-                &f.place,
-                &what(f),
-                "matches no input's tag; nothing to convert",
-            );
+            let line = if sections.left_out.iter().any(|t| may_match(f, t)) {
+                ctx.note(
+                    Severity::Note,
+                    &f.place,
+                    &what(f),
+                    "applies only to inputs that were left out; nothing to convert",
+                )
+            } else {
+                ctx.note(
+                    Severity::Note,
+                    &f.place,
+                    &what(f),
+                    "matches no input's tag; nothing to convert",
+                )
+            };
             ctx.doc.footer.push(line);
         }
     }
-    sinks(ctx, sections.outputs, service, sink_inputs, &mut waiting);
+    sinks(
+        ctx,
+        sections.outputs,
+        sections.left_out,
+        service,
+        sink_inputs,
+        &mut waiting,
+    );
     for (_, pending) in waiting {
         ctx.doc.footer.extend(pending);
     }
 }
 
-/// Whether a filter or output section takes records tagged `tag`.
-fn section_matches(s: &Section, tag: &str) -> bool {
+/// Which records of `input` a filter or output section takes. A route that cannot be written
+/// over paths is taken whole, with a warning.
+fn section_route(ctx: &mut Ctx, s: &Section, input: &Input) -> Route {
+    let r = if let Some(m) = s.get("match") {
+        route(&input.tag, &input.globs, &m.value, false)
+    } else if let Some(m) = s.get("match_regex") {
+        route(&input.tag, &input.globs, &m.value, true)
+    } else {
+        Route::Never
+    };
+    if let Route::Unknown(why) = r {
+        let line = ctx.note(
+            Severity::Warning,
+            &s.place,
+            &what(s),
+            &format!(
+                "{why}; it takes every record of Tag {} here, more than in Fluent Bit",
+                input.tag
+            ),
+        );
+        ctx.doc.footer.push(line);
+        return Route::All;
+    }
+    r
+}
+
+/// Whether a section may take records tagged `tag` (an input left out: `*` may be any text).
+fn may_match(s: &Section, tag: &str) -> bool {
     if let Some(m) = s.get("match") {
-        return tag_matches(&m.value, tag);
+        return tag_matches(&m.value, tag) || (tag.contains('*') && tags_meet(&m.value, tag));
     }
     if let Some(m) = s.get("match_regex") {
-        return regex::Regex::new(&m.value).is_ok_and(|re| re.is_match(tag));
+        return tag.contains('*') || regex::Regex::new(&m.value).is_ok_and(|re| re.is_match(tag));
     }
     false
 }
 
+/// Whether two wildcard patterns share a tag.
+fn tags_meet(a: &str, b: &str) -> bool {
+    route(b, &["/*".to_owned()], a, false) != Route::Never
+        || route(a, &["/*".to_owned()], b, false) != Route::Never
+}
+
 /// Groups inputs by the filters and outputs they go through, in input order.
-fn group(inputs: &[Input], sections: &Sections) -> Vec<Group> {
+fn group(ctx: &mut Ctx, inputs: &[Input], sections: &Sections) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
-        let matching = |list: &[&Section]| -> Vec<usize> {
+        let mut matching = |list: &[&Section]| -> Vec<(usize, Route)> {
             (0..list.len())
-                .filter(|&k| section_matches(list[k], &input.tag))
+                .map(|k| (k, section_route(ctx, list[k], input)))
+                .filter(|(_, r)| *r != Route::Never)
                 .collect()
         };
-        let (f, o) = (matching(sections.filters), matching(sections.outputs));
+        let f = matching(sections.filters);
+        let o = matching(sections.outputs);
         match groups.iter_mut().find(|g| g.filters == f && g.outputs == o) {
             Some(g) => g.members.push(i),
             None => groups.push(Group {
                 filters: f,
                 outputs: o,
                 members: vec![i],
+                path_field: None,
             }),
         }
     }
     groups
+}
+
+/// The field holding the file path in group `g`'s records, when a route needs it: the members'
+/// `file_key` when they share one, else [`ROUTE_FIELD`], set on their sources.
+fn path_field(ctx: &mut Ctx, inputs: &[Input], g: &Group) -> Option<(String, bool)> {
+    let needed = g
+        .filters
+        .iter()
+        .chain(&g.outputs)
+        .any(|(_, r)| matches!(r, Route::Some(_)));
+    if !needed {
+        return None;
+    }
+    let key_of = |ctx: &Ctx, i: usize| -> String {
+        ctx.doc
+            .sources
+            .iter()
+            .find(|s| s.name == inputs[i].source)
+            .and_then(|s| match s.get("file_key") {
+                Some(Val::Str(k)) => Some(k.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    let keys: Vec<String> = g.members.iter().map(|&i| key_of(ctx, i)).collect();
+    if !keys[0].is_empty() && keys.iter().all(|k| *k == keys[0]) {
+        return Some((keys[0].clone(), false));
+    }
+    for &i in &g.members {
+        if let Some(src) = ctx
+            .doc
+            .sources
+            .iter_mut()
+            .find(|s| s.name == inputs[i].source)
+        {
+            for item in &mut src.items {
+                if let Item::Key(k, v) = item {
+                    if k == "file_key" {
+                        *v = Val::text(ROUTE_FIELD);
+                    }
+                }
+            }
+            src.comment(format!(
+                "The file path routes records as Fluent Bit's tag (Tag {}) did; removed before the sinks.",
+                inputs[i].tag
+            ));
+        }
+    }
+    Some((ROUTE_FIELD.to_owned(), true))
+}
+
+/// A `filter` keeping (`mode = "keep"`) or dropping the records of the files `re` matches.
+fn path_filter(name: &str, field: &str, re: &str, mode: &str) -> Spec {
+    let mut f = Spec::new(name, "filter");
+    f.leading.push(if mode == "keep" {
+        "The records whose file's expanded tag the next component's Match accepts.".into()
+    } else {
+        "The records of the other files, which bypass the next filter.".into()
+    });
+    f.set("mode", Val::text(mode));
+    f.set(
+        "conditions",
+        Val::List(vec![Val::Table(vec![
+            ("field".into(), Val::text(field)),
+            ("matches".into(), Val::text(re)),
+        ])]),
+    );
+    f
+}
+
+/// Removes the routing field before a sink.
+fn remove_path(name: &str, field: &str) -> Spec {
+    let mut r = Spec::new(format!("unroute_{name}"), "remove_fields");
+    r.set("fields", Val::List(vec![Val::text(field)]));
+    r
 }
 
 /// Converts each filter in use once; instances are made per group.
@@ -120,7 +282,9 @@ fn convert_filters(ctx: &mut Ctx, sections: &Sections, groups: &[Group]) -> Vec<
         .iter()
         .enumerate()
         .map(|(k, f)| {
-            let used = groups.iter().any(|g| g.filters.contains(&k));
+            let used = groups
+                .iter()
+                .any(|g| g.filters.iter().any(|(f, _)| *f == k));
             used.then(|| filter(ctx, f, sections.parsers))
         })
         .collect()
@@ -139,11 +303,24 @@ fn chain(
     let mut heads: Vec<String> = g.members.iter().map(|&i| inputs[i].head.clone()).collect();
     heads.dedup();
     let mut pending: Vec<String> = Vec::new();
-    for &k in &g.filters {
-        let copies = groups.iter().filter(|o| o.filters.contains(&k)).count();
+    for (k, r) in &g.filters {
+        let k = *k;
+        let copies = groups
+            .iter()
+            .filter(|o| o.filters.iter().any(|(f, _)| *f == k))
+            .count();
         match &converted[k] {
             None => {}
             Some(Ok(specs)) => {
+                // Records of other files bypass the filter.
+                let mut bypass = None;
+                if let (Route::Some(re), Some((field, _))) = (r, &g.path_field) {
+                    let src = &inputs[g.members[0]].source;
+                    let keep = path_filter(&format!("route_{src}"), field, re, "keep");
+                    let skip = path_filter(&format!("bypass_{src}"), field, re, "drop");
+                    bypass = Some(ctx.add_transform(skip, heads.clone(), Vec::new()));
+                    heads = vec![ctx.add_transform(keep, heads, Vec::new())];
+                }
                 for spec in specs {
                     let mut spec = spec.clone();
                     if copies > 1 {
@@ -152,6 +329,7 @@ fn chain(
                     let name = ctx.add_transform(spec, heads.clone(), std::mem::take(&mut pending));
                     heads = vec![name];
                 }
+                heads.extend(bypass);
             }
             Some(Err(comments)) if !reported[k] => {
                 reported[k] = true;
@@ -167,6 +345,7 @@ fn chain(
 fn sinks(
     ctx: &mut Ctx,
     outputs: &[&Section],
+    left_out: &[String],
     service: &Service,
     mut sink_inputs: Vec<Vec<String>>,
     waiting: &mut [(Vec<usize>, Vec<String>)],
@@ -176,12 +355,21 @@ fn sinks(
         inputs.sort();
         inputs.dedup();
         if inputs.is_empty() {
-            let line = ctx.note(
-                Severity::Note,
-                &o.place,
-                &what(o),
-                "matches no input's tag, so it receives nothing in Fluent Bit either; left out",
-            );
+            let line = if left_out.iter().any(|t| may_match(o, t)) {
+                ctx.note(
+                    Severity::Warning,
+                    &o.place,
+                    &what(o),
+                    "the inputs whose records it receives in Fluent Bit were left out; left out",
+                )
+            } else {
+                ctx.note(
+                    Severity::Note,
+                    &o.place,
+                    &what(o),
+                    "matches no input's tag, so it receives nothing in Fluent Bit either; left out",
+                )
+            };
             ctx.doc.footer.push(line);
             ctx.doc
                 .footer

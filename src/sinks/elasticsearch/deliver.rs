@@ -14,20 +14,17 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use bytes::Bytes;
 use chrono::Utc;
 
 use super::config::Compression;
 use super::dead_letter::{self, DeadLetterFile};
-use super::problems::{Every, Problem, ProblemLog};
 use super::request::Bulk;
 use super::response::{classify, ItemOutcome, Rejection, Verdict};
-use super::retry::Backoff;
 use super::service::{Attempt, Service};
 use crate::metrics::{component, component_with, metrics};
-
-/// Bodies at least this large are compressed on a blocking thread.
-const BLOCKING_GZIP_BYTES: usize = 64 << 10;
+use crate::sinks::common::compress;
+use crate::sinks::common::problems::{Every, Problem, ProblemLog};
+use crate::sinks::common::retry::Backoff;
 
 /// What every delivery of one sink shares.
 #[derive(Debug)]
@@ -94,7 +91,7 @@ pub async fn deliver(shared: Arc<Shared>, bulk: Bulk) -> Completed {
 
 /// Sends `bulk` until it gets an answer about its documents.
 async fn settle(shared: &Shared, bulk: &Bulk, attempt: &mut u32) -> Next {
-    let (wire, gzipped) = wire(bulk, shared.compression).await;
+    let (wire, gzipped) = compress::wire(bulk.body(), shared.compression).await;
     loop {
         let verdict = match shared.service.bulk(wire.clone(), gzipped).await {
             Attempt::Answered { status, body } => classify(status, &body, bulk.len()),
@@ -218,14 +215,14 @@ async fn items(
 
 /// Writes refused documents to the dead-letter file (or counts them dropped when it is off).
 async fn dead_letter(shared: &Shared, bulk: &Bulk, rejected: &[(usize, &Rejection)]) {
-    let m = metrics();
     let n = rejected.len() as u64;
     let first = rejected[0].1;
     if shared.rejection_log.ready(Instant::now()) {
         tracing::warn!(message = "Elasticsearch refused documents for good.", sink = %shared.name, documents = n, status = first.status, error_type = %first.error_type, reason = %first.reason, dead_letter = shared.dead_letters.is_some());
     }
     let Some(file) = &shared.dead_letters else {
-        m.events_dropped
+        metrics()
+            .events_dropped
             .get_or_create(&component_with(&shared.name, "reason", "rejected"))
             .inc_by(n);
         return;
@@ -246,48 +243,7 @@ async fn dead_letter(shared: &Shared, bulk: &Bulk, rejected: &[(usize, &Rejectio
             },
         );
     }
-    let file = Arc::clone(file);
-    let written = tokio::task::spawn_blocking(move || {
-        let mut f = file
-            .lock()
-            .map_err(|_| std::io::Error::other("lock poisoned"))?;
-        let report = f.write(&lines)?;
-        Ok::<_, std::io::Error>((report, f.path().to_owned()))
-    })
-    .await;
-    match written {
-        Ok(Ok((report, path))) => {
-            m.dead_letters
-                .get_or_create(&component(&shared.name))
-                .inc_by(n);
-            if report.rotated {
-                tracing::warn!(message = "Dead-letter file reached dead_letter.max_bytes; rotated it to .1.", sink = %shared.name, path = %path.display(), dropped_records = report.dropped);
-            }
-            if report.dropped > 0 {
-                m.events_dropped
-                    .get_or_create(&component_with(
-                        &shared.name,
-                        "reason",
-                        "dead_letter_rotated",
-                    ))
-                    .inc_by(report.dropped);
-            }
-        }
-        Ok(Err(e)) => dead_letter_failed(shared, n, &e.to_string()),
-        Err(e) => dead_letter_failed(shared, n, &e.to_string()),
-    }
-}
-
-fn dead_letter_failed(shared: &Shared, n: u64, error: &str) {
-    tracing::error!(message = "Cannot write the dead-letter file; the refused documents are dropped.", sink = %shared.name, documents = n, error = %error);
-    metrics()
-        .events_dropped
-        .get_or_create(&component_with(
-            &shared.name,
-            "reason",
-            "dead_letter_failed",
-        ))
-        .inc_by(n);
+    dead_letter::store(&shared.name, file, lines, n).await;
 }
 
 fn delivered(shared: &Shared, n: u64) {
@@ -335,23 +291,4 @@ fn recovered(shared: &Shared) {
     if shared.problems.recovered() {
         tracing::info!(message = "Elasticsearch accepts documents again.", sink = %shared.name);
     }
-}
-
-/// The bytes on the wire and whether they are gzipped: the body, compressed when configured
-/// (large bodies off the runtime's threads).
-async fn wire(bulk: &Bulk, compression: Compression) -> (Bytes, bool) {
-    let plain = || (bulk.body().clone(), false);
-    if compression == Compression::None {
-        return plain();
-    }
-    let result = if bulk.body().len() >= BLOCKING_GZIP_BYTES {
-        let body = bulk.body().clone();
-        tokio::task::spawn_blocking(move || super::request::gzip(&body))
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
-    } else {
-        super::request::gzip(bulk.body())
-    };
-    // Compressing into memory cannot fail short of a panic; send plain if it somehow does.
-    result.map_or_else(|_| plain(), |z| (Bytes::from(z), true))
 }

@@ -5,27 +5,26 @@
 //! - [`template`]: index names (`app-logs-%Y.%m.%d`, `{{ field }}`); [`id`]: document ids.
 //! - [`encoder`]: documents as NDJSON into [`request`] bodies.
 //! - [`sink`]: the run loop (batching, deliveries in flight, ordered confirmations through the
-//!   [`ledger`]).
-//! - [`deliver`]: one request until every document is settled, with [`retry`] backoff.
-//! - [`service`]: HTTP ([`auth`], [`endpoints`] rotation); [`response`]: what an answer means.
-//! - [`dead_letter`]: documents refused for good; [`problems`]: rate-limited problem logs.
+//!   shared [`ledger`](crate::sinks::common::ledger)).
+//! - [`deliver`]: one request until every document is settled, with
+//!   [`retry`](crate::sinks::common::retry) backoff.
+//! - [`service`]: HTTP (the shared [`client`](crate::sinks::common::client) and
+//!   [`auth`](crate::sinks::common::auth), [`endpoints`] rotation); [`response`]: what an answer
+//!   means.
+//! - [`dead_letter`]: documents refused for good, in the shared dead-letter file.
 //!
 //! Guarantees: at least once, and exactly once in the index with deterministic ids and `create`
 //! actions (a resent document gets a 409, counted as delivered). A batch is confirmed to its
 //! source only once each of its documents is indexed or dead-lettered.
 
-pub mod auth;
 pub mod config;
 pub mod dead_letter;
 pub mod deliver;
 pub mod encoder;
 pub mod endpoints;
 pub mod id;
-pub mod ledger;
-pub mod problems;
 pub mod request;
 pub mod response;
-pub mod retry;
 pub mod service;
 pub mod settings;
 pub mod sink;
@@ -39,13 +38,13 @@ use tokio::sync::mpsc;
 use super::{SinkConfig, SinkContext, SinkError, SinkFuture};
 use crate::config::{parse_table, FieldError};
 use crate::event::Batch;
+use crate::sinks::common::problems::{Every, ProblemLog};
+use crate::sinks::common::retry::Backoff;
 pub use config::ElasticsearchConfig;
 use dead_letter::DeadLetterFile;
 use deliver::Shared;
 pub use encoder::{BulkEncoder, EncodeSettings};
-use problems::{Every, ProblemLog};
 pub use request::{Bulk, BulkBuilder};
-use retry::Backoff;
 use service::Service;
 use settings::Settings;
 use sink::Limits;

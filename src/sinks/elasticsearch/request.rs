@@ -6,12 +6,10 @@
 //! byte for byte as they were first sent (same action, same id, same source), and lets the sink
 //! confirm a batch once all of its documents are settled.
 
-use std::io::Write;
-
 use bytes::Bytes;
-use flate2::write::GzEncoder;
 
 use super::config::Compression;
+use crate::sinks::common::compress::gzip;
 
 /// One document in a body: `body[start..source]` is its action line, `body[source..end]` its
 /// source line, both with their newline.
@@ -191,17 +189,6 @@ impl Bulk {
     pub fn into_buffer(self) -> Option<Vec<u8>> {
         self.body.try_into_mut().ok().map(Vec::from)
     }
-}
-
-/// Compresses `data` with gzip at the fastest level: logs shrink 5 to 10 times even so, and CPU
-/// is what a sidecar has least of.
-pub fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut enc = GzEncoder::new(
-        Vec::with_capacity(data.len() / 4 + 64),
-        flate2::Compression::fast(),
-    );
-    enc.write_all(data)?;
-    enc.finish()
 }
 
 #[cfg(test)]

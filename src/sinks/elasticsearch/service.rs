@@ -6,18 +6,19 @@
 //! The response body is read once, into one buffer, up to [`MAX_RESPONSE_BYTES`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use reqwest::header;
-use reqwest::{Certificate, Client, Identity};
+use reqwest::Client;
 use serde::Deserialize;
 
-use super::auth::{AuthError, Credentials};
-use super::config::{ElasticsearchConfig, TlsConfig};
+use super::config::ElasticsearchConfig;
 use super::endpoints::Rotation;
 use super::settings::EndpointUrls;
 use crate::metrics::{component_with, metrics};
+use crate::sinks::common::auth::{AuthError, Credentials};
+use crate::sinks::common::client::{self, describe, read_body};
 use crate::sinks::SinkError;
 
 /// Largest response body read; a bulk response with `filter_path` is a few bytes per document.
@@ -62,22 +63,13 @@ impl Service {
         endpoints: Vec<EndpointUrls>,
         headers: header::HeaderMap,
     ) -> Result<Service, SinkError> {
-        let timeout = config.request_timeout.get();
-        let builder = Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(Duration::from_secs(50))
-            .user_agent(concat!("skiff/", env!("CARGO_PKG_VERSION")))
-            .default_headers(headers);
-        let client = tls(builder, &config.tls)?
-            .build()
-            .map_err(|e| SinkError::Other(format!("cannot build the HTTP client: {e}")))?;
+        let client = client::build(config.request_timeout.get(), headers, &config.tls)?;
         Ok(Service {
             name: name.to_owned(),
             client,
             rotation: Rotation::new(endpoints.len()),
             endpoints,
-            credentials: Credentials::new(config.auth.as_ref()),
+            credentials: Credentials::new(config.auth.as_ref().and_then(|a| a.scheme())),
             product_warned: AtomicBool::new(false),
         })
     }
@@ -112,7 +104,7 @@ impl Service {
                 if (200..300).contains(&status) {
                     self.check_product(resp.headers());
                 }
-                match read_body(resp).await {
+                match read_body(resp, MAX_RESPONSE_BYTES).await {
                     Ok(body) => Attempt::Answered { status, body },
                     Err(error) => Attempt::Failed { error },
                 }
@@ -178,7 +170,9 @@ impl Service {
         };
         let status = resp.status();
         let product = resp.headers().contains_key("x-elastic-product");
-        let body = read_body(resp).await.unwrap_or_default();
+        let body = read_body(resp, MAX_RESPONSE_BYTES)
+            .await
+            .unwrap_or_default();
         if !status.is_success() {
             let e = super::response::request_error(status.as_u16(), &body);
             tracing::warn!(message = "Elasticsearch health check was refused.", sink = %self.name, endpoint = %endpoint.root, status = status.as_u16(), reason = %e.reason);
@@ -228,88 +222,4 @@ struct VersionInfo {
     number: Option<String>,
     #[serde(default)]
     distribution: Option<String>,
-}
-
-/// Applies the TLS settings.
-fn tls(
-    mut builder: reqwest::ClientBuilder,
-    config: &TlsConfig,
-) -> Result<reqwest::ClientBuilder, SinkError> {
-    let read = |path: &std::path::Path, what: &str| {
-        std::fs::read(path).map_err(|e| {
-            SinkError::Other(format!("cannot read TLS {what} {}: {e}", path.display()))
-        })
-    };
-    if let Some(ca) = &config.ca_file {
-        let pem = read(ca, "CA file")?;
-        let certs = Certificate::from_pem_bundle(&pem).map_err(|e| {
-            SinkError::Other(format!("invalid CA certificates in {}: {e}", ca.display()))
-        })?;
-        if certs.is_empty() {
-            return Err(SinkError::Other(format!(
-                "no certificate found in {}",
-                ca.display()
-            )));
-        }
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    if let (Some(crt), Some(key)) = (&config.crt_file, &config.key_file) {
-        let mut pem = read(crt, "certificate")?;
-        pem.push(b'\n');
-        pem.extend(read(key, "key")?);
-        let identity = Identity::from_pem(&pem).map_err(|e| {
-            SinkError::Other(format!(
-                "invalid client certificate or key ({}, {}): {e}",
-                crt.display(),
-                key.display()
-            ))
-        })?;
-        builder = builder.identity(identity);
-    }
-    if !config.verify {
-        tracing::warn!(
-            message =
-                "TLS verification is off: the Elasticsearch server's identity is not checked."
-        );
-        builder = builder.danger_accept_invalid_certs(true);
-    }
-    Ok(builder)
-}
-
-/// Reads a response body into one buffer, refusing more than [`MAX_RESPONSE_BYTES`].
-async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, String> {
-    let hint = resp.content_length().unwrap_or(0) as usize;
-    let mut body = Vec::with_capacity(hint.min(MAX_RESPONSE_BYTES));
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| format!("reading the response: {}", describe(&e)))?
-    {
-        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(format!("response larger than {MAX_RESPONSE_BYTES} bytes"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// A transport error with its causes (reqwest's own message is terse).
-fn describe(e: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut text = if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
-        "cannot connect".to_owned()
-    } else {
-        e.to_string()
-    };
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

@@ -20,11 +20,11 @@ use tokio::time::Instant;
 
 use super::deliver::{deliver, Completed, Shared};
 use super::encoder::BulkEncoder;
-use super::ledger::Ledger;
-use super::problems::Every;
 use super::request::BulkBuilder;
 use crate::event::Batch;
 use crate::metrics::{component, component_with, metrics, Labels};
+use crate::sinks::common::ledger::Ledger;
+use crate::sinks::common::problems::Every;
 use crate::sinks::{SinkContext, SinkError};
 
 /// When a body is sent, and how many at once.

@@ -1,4 +1,6 @@
-//! Index name templates: `app-logs-%Y.%m.%d`, `logs-{{ service }}-default`.
+//! Index name templates: `app-logs-%Y.%m.%d`, `logs-{{ service }}-default`, and
+//! `{{ kubernetes.namespace ?? logstash }}-%Y.%m.%d` (the text after `??` stands in for a
+//! missing field, as Fluent Bit's `Logstash_Prefix_Key` falls back to `Logstash_Prefix`).
 //!
 //! A template is parsed once at config load into literal text, strftime runs (rendered on the
 //! event time in UTC) and field references. Rendering is on the hot path (once per document), so
@@ -28,7 +30,8 @@ pub struct IndexTemplate {
 enum Part {
     Text(String),
     Date(Vec<Item<'static>>),
-    Field(FieldPath),
+    /// A field reference, with the text written when the field is missing (`?? text`).
+    Field(FieldPath, Option<String>),
 }
 
 /// What a template's field references are looked up in.
@@ -96,9 +99,15 @@ impl IndexTemplate {
             let close = after
                 .find("}}")
                 .ok_or_else(|| format!("`{{{{` without a closing `}}}}` in `{text}`"))?;
-            let path = after[..close].trim();
+            let (path, fallback) = match after[..close].split_once("??") {
+                Some((path, fallback)) => (path.trim(), Some(fallback.trim().to_owned())),
+                None => (after[..close].trim(), None),
+            };
+            if fallback.as_deref() == Some("") {
+                return Err(format!("`??` without a fallback text in `{text}`"));
+            }
             let path = FieldPath::parse(path).map_err(|e| format!("in `{text}`: {e}"))?;
-            parts.push(Part::Field(path));
+            parts.push(Part::Field(path, fallback));
             rest = &after[close + 2..];
         }
         push_text(&mut parts, rest)?;
@@ -106,7 +115,7 @@ impl IndexTemplate {
             return Err("the index name cannot be empty".into());
         }
         let has_dates = parts.iter().any(|p| matches!(p, Part::Date(_)));
-        let has_fields = parts.iter().any(|p| matches!(p, Part::Field(_)));
+        let has_fields = parts.iter().any(|p| matches!(p, Part::Field(..)));
         Ok(IndexTemplate {
             literal: literal_of(text),
             period: period_of(text),
@@ -150,15 +159,19 @@ fn push_text(parts: &mut Vec<Part>, text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `text` without `{{ field }}` references and strftime specifiers.
+/// `text` without `{{ field }}` references and strftime specifiers; a fallback text
+/// (`{{ field ?? text }}`) is kept, since it may become the name.
 fn literal_of(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(open) = rest.find("{{") {
         out.push_str(&rest[..open]);
-        rest = rest[open..]
-            .find("}}")
-            .map_or("", |close| &rest[open + close + 2..]);
+        let inner = &rest[open + 2..];
+        let close = inner.find("}}");
+        if let Some((_, fallback)) = inner[..close.unwrap_or(inner.len())].split_once("??") {
+            out.push_str(fallback.trim());
+        }
+        rest = close.map_or("", |close| &inner[close + 2..]);
     }
     out.push_str(rest);
     let mut literal = String::with_capacity(out.len());
@@ -255,9 +268,12 @@ impl IndexRenderer {
                         self.out.extend_from_slice(d.as_bytes());
                     }
                 }
-                Part::Field(path) => {
+                Part::Field(path, fallback) => {
                     if !fields.write(path, &mut self.out) {
-                        self.missing += 1;
+                        match fallback {
+                            Some(text) => self.out.extend_from_slice(text.as_bytes()),
+                            None => self.missing += 1,
+                        }
                     }
                 }
             }
@@ -281,7 +297,7 @@ impl IndexRenderer {
                     self.whole.extend_from_slice(d.as_bytes());
                     self.dates.push(d);
                 }
-                Part::Field(_) => {}
+                Part::Field(..) => {}
             }
         }
     }
@@ -383,6 +399,29 @@ mod tests {
         let empty = Fields::default();
         assert_eq!(r.render(ts, FieldSource::Event(&empty)), b"logs--2026-");
         assert_eq!(r.missing_fields(), 2);
+    }
+
+    #[test]
+    fn a_missing_field_falls_back_to_its_text() {
+        let t = IndexTemplate::parse("{{ kubernetes.namespace ?? logstash }}-%Y.%m.%d").unwrap();
+        assert_eq!(t.literal_text(), "logstash-..");
+        let mut r = IndexRenderer::new(t);
+        let ts = at("2026-12-02T00:00:00Z");
+        let mut fields = Fields::default();
+        assert_eq!(
+            r.render(ts, FieldSource::Event(&fields)),
+            b"logstash-2026.12.02"
+        );
+        assert_eq!(r.missing_fields(), 0);
+        fields.insert_path(
+            &FieldPath::parse("kubernetes.namespace").unwrap(),
+            Value::from("shop"),
+        );
+        assert_eq!(
+            r.render(ts, FieldSource::Event(&fields)),
+            b"shop-2026.12.02"
+        );
+        assert!(IndexTemplate::parse("{{ a ?? }}").is_err());
     }
 
     #[test]

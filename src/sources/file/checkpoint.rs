@@ -100,6 +100,14 @@ impl Checkpoints {
         Checkpoints { path, entries }
     }
 
+    /// No entries, to be saved at `path` (replacing what is there).
+    pub fn empty_at(path: &Path) -> Checkpoints {
+        Checkpoints {
+            path: path.to_path_buf(),
+            entries: Vec::new(),
+        }
+    }
+
     /// The file checkpoints are written to.
     pub fn path(&self) -> &Path {
         &self.path

@@ -151,6 +151,10 @@ impl SourceConfig for FileSourceConfig {
             .collect()
     }
 
+    fn as_file(&self) -> Option<&FileSourceConfig> {
+        Some(self)
+    }
+
     fn start(&self, ctx: SourceContext) -> Result<JoinHandle<()>, SourceError> {
         let name = ctx.name.clone();
         let tailer = tailer::Tailer::new(self.clone(), ctx).map_err(|reason| SourceError {

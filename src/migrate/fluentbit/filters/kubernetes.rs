@@ -1,9 +1,12 @@
 //! The `kubernetes` filter as skiff's `kubernetes` transform, which reads the pod's metadata
 //! from the Downward API instead of the API server: the API server options become notes.
+//! `Merge_Log On` becomes a `parse_json` of `log` after it (into `Merge_Log_Key` when set,
+//! keeping `log` unless `Keep_Log Off`); a line that is not JSON goes on unchanged, as in
+//! Fluent Bit, so the parse error mark is removed again.
 
 use crate::migrate::fluentbit::props::{what, Props};
 use crate::migrate::fluentbit::section::Section;
-use crate::migrate::ir::{Ctx, Severity, Spec};
+use crate::migrate::ir::{Ctx, Severity, Spec, Val};
 use crate::migrate::translate::fb_bool;
 
 /// Options for reaching the API server, which skiff does not call.
@@ -24,13 +27,7 @@ const API_SERVER: &[&str] = &[
 ];
 
 /// Options that change records, with no skiff equivalent when on.
-const UNSUPPORTED: &[&str] = &[
-    "merge_log",
-    "merge_log_key",
-    "keep_log",
-    "k8s-logging.parser",
-    "k8s-logging.exclude",
-];
+const UNSUPPORTED: &[&str] = &["k8s-logging.parser", "k8s-logging.exclude"];
 
 /// The `kubernetes` filter.
 pub fn kubernetes(
@@ -60,8 +57,52 @@ pub fn kubernetes(
         if fb_bool(&v.value) == Some(false) {
             continue;
         }
-        let line = ctx.note(Severity::Warning, &v.place, &format!("{} {}", v.key, v.value), "has no skiff equivalent (add a parse_json transform on the field for Merge_Log); left out");
+        let line = ctx.note(
+            Severity::Warning,
+            &v.place,
+            &format!("{} {}", v.key, v.value),
+            "has no skiff equivalent; left out",
+        );
         spec.comment(line);
     }
-    Ok(vec![spec])
+    let mut specs = vec![spec];
+    specs.extend(merge_log(ctx, p));
+    Ok(specs)
+}
+
+/// `Merge_Log`, `Merge_Log_Key`, `Keep_Log` as a `parse_json` of `log` and the removal of the
+/// parse error mark (Fluent Bit leaves a line that is not JSON as it is).
+fn merge_log(ctx: &mut Ctx, p: &mut Props) -> Vec<Spec> {
+    let merge = p.take("merge_log");
+    let key = p.take("merge_log_key");
+    let keep = p.take("keep_log");
+    let Some(m) = merge.filter(|m| fb_bool(&m.value) == Some(true)) else {
+        for v in [key, keep].into_iter().flatten() {
+            ctx.note(
+                Severity::Note,
+                &v.place,
+                &v.key,
+                "applies only with Merge_Log On; nothing to convert",
+            );
+        }
+        return Vec::new();
+    };
+    let mut parse = Spec::new("merge_log", "parse_json");
+    parse.leading.push(format!(
+        "From Merge_Log On ({}): the JSON in `log` merged into the record.",
+        ctx.place_text(&m.place)
+    ));
+    parse.set("field", Val::text("log"));
+    if let Some(k) = key {
+        parse.set("target", Val::text(&k.value));
+    }
+    // Keep_Log is On by default: the original `log` stays.
+    let keep = keep.is_none_or(|v| fb_bool(&v.value) != Some(false));
+    parse.set("keep_source", Val::Bool(keep));
+    let mut unmark = Spec::new("merge_log_unmark", "remove_fields");
+    unmark
+        .leading
+        .push("A line that is not JSON goes on unchanged, as in Fluent Bit.".into());
+    unmark.set("fields", Val::List(vec![Val::text("_skiff_error")]));
+    vec![parse, unmark]
 }

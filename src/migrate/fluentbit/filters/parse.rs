@@ -1,7 +1,8 @@
 //! The filters that parse a field: `parser` (a `[PARSER]` applied to `Key_Name`) and
 //! `multiline` with a container format (`cri`, `docker`).
 
-use crate::migrate::fluentbit::parser::{container_parser, parser_spec};
+use crate::migrate::fluentbit::multiline::multiline_parser;
+use crate::migrate::fluentbit::parser::parser_spec;
 use crate::migrate::fluentbit::props::{left_out, record_accessor, Props};
 use crate::migrate::fluentbit::section::Section;
 use crate::migrate::ir::{Ctx, Severity, Spec};
@@ -28,7 +29,10 @@ pub fn parser(
             "a parser filter needs Key_Name and Parser; records go on without it",
         ));
     };
-    let Some(ps) = parsers.iter().find(|s| s.name() == first.value) else {
+    let Some(ps) = parsers
+        .iter()
+        .find(|s| s.kind == "PARSER" && s.name() == first.value)
+    else {
         return Err(left_out(
             ctx,
             p.section,
@@ -70,7 +74,7 @@ pub fn multiline(
     ctx: &mut Ctx,
     p: &mut Props,
     _: &str,
-    _: &[&Section],
+    parsers: &[&Section],
 ) -> Result<Vec<Spec>, Vec<String>> {
     let key = p
         .take("multiline.key_content")
@@ -82,8 +86,8 @@ pub fn multiline(
             "a multiline filter without multiline.parser; records go on without it",
         ));
     };
-    match container_parser(ctx, v, &key) {
-        Ok(spec) => Ok(vec![spec]),
+    match multiline_parser(ctx, v, &key, parsers) {
+        Ok(specs) => Ok(specs),
         Err(line) => {
             let mut lines = vec![line];
             lines.extend(p.section.raw.iter().map(|l| format!("  {l}")));

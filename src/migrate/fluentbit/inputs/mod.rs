@@ -7,7 +7,7 @@ pub mod tail;
 
 use crate::migrate::fluentbit::props::{left_out, report_rest, what, Props};
 use crate::migrate::fluentbit::section::Section;
-use crate::migrate::ir::{Component, Ctx, Place, Severity, Spec};
+use crate::migrate::ir::{Component, Ctx, Place, Severity, Spec, Val};
 
 /// Fills a file source from an input's properties and returns the transforms every record of
 /// it goes through first.
@@ -25,6 +25,8 @@ pub struct Input {
     pub place: Place,
     /// The name of its file source, to tell apart copies of a filter made per input.
     pub source: String,
+    /// Its `Path` globs, for the tags a `*` in `tag` expands to.
+    pub globs: Vec<String>,
 }
 
 /// Converts the `idx`th `[INPUT]`; `None` when it was left out (with a comment in the footer).
@@ -77,6 +79,16 @@ pub fn convert_input(
         ctx.doc.footer.push(line);
         return None;
     }
+    let globs = match source.get("include") {
+        Some(Val::List(list)) => list
+            .iter()
+            .filter_map(|v| match v {
+                Val::Str(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let mut head = source_name.clone();
     ctx.doc.sources.push(source);
     for spec in chain {
@@ -87,5 +99,6 @@ pub fn convert_input(
         head,
         place: s.place.clone(),
         source: source_name,
+        globs,
     })
 }

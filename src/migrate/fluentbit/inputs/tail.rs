@@ -5,11 +5,12 @@
 //! Each function consumes the properties it understands from a [`Props`]; whatever is left is
 //! reported by the caller, so nothing is dropped without a comment.
 
-use crate::migrate::fluentbit::parser::{container_parser, parser_spec};
+use crate::migrate::fluentbit::multiline::multiline_parser;
+use crate::migrate::fluentbit::parser::{parser_spec, stock_parser};
 use crate::migrate::fluentbit::props::{bad_value, note_each, sval, Props};
 use crate::migrate::fluentbit::section::{Prop, Section};
 use crate::migrate::ir::{Component, Ctx, Item, Severity, Spec, Val};
-use crate::migrate::translate::{check_glob, fb_bool, fb_duration, fb_env, fb_size};
+use crate::migrate::translate::{check_glob, clamp_size, fb_bool, fb_duration, fb_env, fb_size};
 
 /// A reader of a Fluent Bit value as a skiff value (a duration, a size).
 type Conv = fn(&str) -> Option<String>;
@@ -140,6 +141,16 @@ fn read_from(ctx: &mut Ctx, p: &mut Props, items: &mut Vec<Item>) {
 fn options(ctx: &mut Ctx, p: &mut Props, items: &mut Vec<Item>) {
     for (key, to, conv) in OPTIONS {
         if let Some(v) = p.take(key) {
+            let clamped = conv(&v.value).and_then(|x| clamp_size(to, &x));
+            if let Some((bytes, why)) = clamped {
+                let line = ctx.note(Severity::Warning, &v.place, &v.key, &why);
+                items.push(Item::Comment(line));
+                items.push(Item::Key(
+                    (*to).into(),
+                    Val::Int(i64::try_from(bytes).unwrap_or(i64::MAX)),
+                ));
+                continue;
+            }
             match conv(&v.value) {
                 Some(x) if x.chars().all(|c| c.is_ascii_digit()) => {
                     items.push(Item::Key((*to).into(), Val::Int(x.parse().unwrap_or(0))));
@@ -189,13 +200,16 @@ fn parse(
 ) -> bool {
     let mut structured = false;
     if let Some(v) = p.take("multiline.parser") {
-        match container_parser(ctx, v, "message") {
-            Ok(spec) => chain.push(spec),
+        match multiline_parser(ctx, v, "message", parsers) {
+            Ok(specs) => chain.extend(specs),
             Err(line) => items.push(Item::Comment(line)),
         }
     }
     if let Some(v) = p.take("parser") {
-        match parsers.iter().find(|ps| ps.name() == v.value) {
+        match parsers
+            .iter()
+            .find(|ps| ps.kind == "PARSER" && ps.name() == v.value)
+        {
             Some(ps) => {
                 let spec = parser_spec(ctx, ps, "message", None);
                 structured = spec.is_ok();
@@ -204,15 +218,21 @@ fn parse(
                     Err(lines) => items.extend(lines.into_iter().map(Item::Comment)),
                 }
             }
-            None => {
-                let line = ctx.note(
-                    Severity::Warning,
-                    &v.place,
-                    &format!("Parser {}", v.value),
-                    "no [PARSER] has this name; lines are left unparsed",
-                );
-                items.push(Item::Comment(line));
-            }
+            None => match stock_parser(ctx, v, "message") {
+                Some(spec) => {
+                    structured = true;
+                    chain.push(spec);
+                }
+                None => {
+                    let line = ctx.note(
+                        Severity::Warning,
+                        &v.place,
+                        &format!("Parser {}", v.value),
+                        "no [PARSER] or stock parser has this name; lines are left unparsed",
+                    );
+                    items.push(Item::Comment(line));
+                }
+            },
         }
     }
     structured

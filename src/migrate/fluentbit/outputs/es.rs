@@ -160,22 +160,15 @@ fn index(ctx: &mut Ctx, p: &mut Props, spec: &mut Spec) {
         }
         return;
     }
+    let prefix = prefix.map_or_else(|| "logstash".to_owned(), |v| fb_env(&v.value, &[]));
     let mut name = match prefix_key {
         Some(k) => {
             let path = record_accessor(&k.value);
-            let line = ctx.note(
-                Severity::Note,
-                &k.place,
-                &k.key,
-                "written as a {{ field }} template; an event without the field gets the template's empty value, not Logstash_Prefix",
-            );
-            spec.comment(line);
-            format!("{{{{ {path} }}}}")
+            // Fluent Bit uses Logstash_Prefix for a record without the field; the text after
+            // `??` is literal, so its `%` stays single.
+            format!("{{{{ {path} ?? {prefix} }}}}")
         }
-        None => prefix.map_or_else(
-            || "logstash".to_owned(),
-            |v| fb_env(&v.value, &[]).replace('%', "%%"),
-        ),
+        None => prefix.replace('%', "%%"),
     };
     name.push_str(&separator.map_or_else(|| "-".to_owned(), |v| fb_env(&v.value, &[])));
     name.push_str(&date.map_or_else(|| "%Y.%m.%d".to_owned(), |v| v.value.clone()));

@@ -4,6 +4,7 @@
 //! Most options map one to one: they are rows of the tables below, read by `Read`.
 
 use crate::migrate::ir::{Ctx, Item, Severity, Val};
+use crate::migrate::translate::with_scheme;
 use crate::migrate::tree::{Kind, Node};
 use crate::migrate::vector::keys::Keys;
 use crate::migrate::vector::values::{secs, text, texts};
@@ -164,9 +165,24 @@ fn endpoints(ctx: &mut Ctx, keys: &mut Keys, items: &mut Vec<Item>) {
     let endpoints = keys
         .take("endpoints")
         .or_else(|| keys.take("endpoint"))
-        .and_then(|(n, _)| texts(n));
+        .and_then(|(n, line)| texts(n).map(|t| (t, line)));
     let list = match endpoints {
-        Some(e) => e.into_iter().map(Val::interp).collect(),
+        Some((e, line)) => e
+            .into_iter()
+            .map(|e| match with_scheme(&e) {
+                Some(url) => {
+                    let c = ctx.note(
+                        Severity::Note,
+                        &keys.place(line),
+                        "endpoints",
+                        &format!("`{e}` has no scheme: written {url}, as Vector assumes http"),
+                    );
+                    items.push(Item::Comment(c));
+                    Val::interp(url)
+                }
+                None => Val::interp(e),
+            })
+            .collect(),
         None => {
             let c = ctx.note(
                 Severity::Warning,

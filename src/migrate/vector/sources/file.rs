@@ -2,7 +2,7 @@
 //! transform right after it.
 
 use crate::migrate::ir::{Component, Ctx, Item, Severity, Val};
-use crate::migrate::translate::{check_glob, check_regex};
+use crate::migrate::translate::{check_glob, check_regex, clamp_size};
 use crate::migrate::tree::Kind;
 use crate::migrate::vector::keys::{report_rest, Keys, COMMON_NOTES};
 use crate::migrate::vector::values::{secs, text, texts};
@@ -128,8 +128,16 @@ fn options(ctx: &mut Ctx, keys: &mut Keys, items: &mut Vec<Item>) {
         }
     }
     for (key, to) in SIZES {
-        if let Some((n, _)) = keys.take(key) {
+        if let Some((n, line)) = keys.take(key) {
             if let Kind::Int(i) = n.kind {
+                let i = match clamp_size(to, &i.to_string()) {
+                    Some((bytes, why)) => {
+                        let c = ctx.note(Severity::Warning, &keys.place(line), key, &why);
+                        items.push(Item::Comment(c));
+                        i64::try_from(bytes).unwrap_or(i64::MAX)
+                    }
+                    None => i,
+                };
                 items.push(Item::Key((*to).into(), Val::Int(i)));
             }
         }

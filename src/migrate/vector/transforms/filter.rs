@@ -42,6 +42,7 @@ fn condition_val(atom: &Atom, not: bool) -> Option<Val> {
         Atom::Equals(p, l) => (p, ("equals", lit_val(l))),
         Atom::Exists(p) => (p, ("exists", Val::Bool(true))),
         Atom::Matches(p, re) => (p, ("matches", Val::interp(vector_env(re)))),
+        Atom::OneOf(p, list) => (p, ("one_of", Val::List(list.iter().map(lit_val).collect()))),
     };
     let mut t = vec![
         ("field".to_owned(), Val::text(&field_path(path)?)),

@@ -1,11 +1,13 @@
 //! Vector transforms as rows of skiff transforms: `remap` ([`remap`], its VRL program
-//! statement by statement) and `filter` ([`filter`], its condition as skiff filters). Any
-//! other transform is left out with a warning, and events go on without it.
+//! statement by statement), `filter` ([`filter`], its condition as skiff filters) and the older
+//! `json_parser` / `regex_parser` ([`parsers`]). Any other transform is left out with a
+//! warning, and events go on without it.
 //!
 //! To convert another transform, write its converter (a [`Convert`]) and add it to
 //! [`TRANSFORMS`].
 
 pub mod filter;
+pub mod parsers;
 pub mod remap;
 
 use super::keys::Keys;
@@ -16,7 +18,12 @@ use crate::migrate::ir::{Ctx, Severity, Spec};
 pub type Convert = fn(&mut Ctx, &mut Keys) -> Result<Vec<Spec>, Vec<String>>;
 
 /// The transforms skiff converts, by Vector type.
-pub const TRANSFORMS: &[(&str, Convert)] = &[("remap", remap::remap), ("filter", filter::filter)];
+pub const TRANSFORMS: &[(&str, Convert)] = &[
+    ("remap", remap::remap),
+    ("filter", filter::filter),
+    ("json_parser", parsers::json_parser),
+    ("regex_parser", parsers::regex_parser),
+];
 
 /// Converts transform `name` of Vector type `kind`.
 pub fn transform(

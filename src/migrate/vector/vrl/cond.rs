@@ -1,4 +1,5 @@
-//! `filter` conditions: `==`, `!=`, `exists()`, `match()`, `!`, `&&`, `||` and parentheses,
+//! `filter` conditions: `==`, `!=`, `exists()`, `match()`, `includes([...], .f)`, `!`, `&&`,
+//! `||` and parentheses,
 //! read into a [`Cond`] tree for the converter to put in conjunctive normal form.
 
 use super::lex::{tokenize, Tok};
@@ -20,6 +21,8 @@ pub enum Atom {
     Equals(Vec<String>, Lit),
     Exists(Vec<String>),
     Matches(Vec<String>, String),
+    /// `includes([literals], .field)`: the field is one of the literals.
+    OneOf(Vec<String>, Vec<Lit>),
 }
 
 /// Reads a `filter` condition; `Err` says why it is outside the subset (malformed text is
@@ -121,10 +124,27 @@ fn atom(t: &[&Tok], pos: &mut usize) -> Result<Cond, String> {
                 },
                 _ => Err("match() needs a field and a regex literal".into()),
             },
+            ("includes", [list, b]) => {
+                let p = field_arg(b).ok_or("includes() needs a literal array and a field")?;
+                literals(list)
+                    .map(|l| Cond::Atom(Atom::OneOf(p, l)))
+                    .ok_or_else(|| "includes() needs an array of literals".into())
+            }
             (name, _) => Err(format!("`{name}` has no skiff equivalent in a filter")),
         };
     }
     Err("a condition skiff cannot express".into())
+}
+
+/// `[lit, lit, ...]`: the literals of an array.
+fn literals(toks: &[&Tok]) -> Option<Vec<Lit>> {
+    let inner = toks.strip_prefix(&[&Tok::Sym("[")])?;
+    let inner = inner.strip_suffix(&[&Tok::Sym("]")])?;
+    inner
+        .split(|t| **t == Tok::Sym(","))
+        .filter(|item| !item.is_empty())
+        .map(literal)
+        .collect()
 }
 
 #[cfg(test)]
@@ -149,6 +169,13 @@ mod tests {
             Cond::Or(Box::new(Cond::And(Box::new(a), Box::new(b))), Box::new(m))
         );
         assert!(condition(".a != 3").is_ok());
+        assert_eq!(
+            condition("includes([\"web\", 3], .component)").unwrap(),
+            Cond::Atom(Atom::OneOf(
+                p("component"),
+                vec![Lit::Str("web".into()), Lit::Int(3)]
+            ))
+        );
         assert!(condition(".a > 3").is_err());
         assert!(condition("starts_with(.a, \"x\")").is_err());
     }

@@ -1,8 +1,8 @@
 //! Credentials: the `Authorization` header, built from the config or from files.
 //!
-//! Basic auth (`user` with `password` or `password_file`) or an API key (`api_key` or
-//! `api_key_file`, as Elasticsearch returns it: the base64 of `id:key`; a raw `id:key` is encoded
-//! here). Files are read at start and again after every 401/403, so that a rotated Kubernetes
+//! Basic auth (a user and a password), an Elasticsearch API key (as Elasticsearch returns it: the
+//! base64 of `id:key`; a raw `id:key` is encoded here) or a bearer token. Each sink maps its own
+//! `auth` table to a [`Scheme`]. Files are read at start and again after every 401/403, so that a rotated Kubernetes
 //! Secret takes effect without a restart. A file that cannot be read is not fatal: the sink
 //! keeps retrying and reading it. Header values are marked sensitive and never logged.
 
@@ -13,7 +13,7 @@ use base64::Engine as _;
 use reqwest::header::HeaderValue;
 use thiserror::Error;
 
-use super::config::{AuthConfig, Secret};
+use super::config::Secret;
 
 /// Why credentials could not be built.
 #[derive(Debug, Error)]
@@ -29,13 +29,23 @@ pub enum AuthError {
     InvalidHeader,
 }
 
+/// Where a secret comes from.
 #[derive(Debug, Clone)]
-enum SecretSource {
+pub enum SecretSource {
     Inline(Secret),
     File(PathBuf),
 }
 
 impl SecretSource {
+    /// The inline secret when there is one, else the file; `None` without either.
+    pub fn of(inline: &Option<Secret>, file: &Option<PathBuf>) -> Option<SecretSource> {
+        match (inline, file) {
+            (Some(s), _) => Some(SecretSource::Inline(s.clone())),
+            (None, Some(p)) => Some(SecretSource::File(p.clone())),
+            (None, None) => None,
+        }
+    }
+
     fn read(&self) -> Result<String, AuthError> {
         match self {
             SecretSource::Inline(s) => Ok(s.expose().to_owned()),
@@ -59,13 +69,18 @@ impl SecretSource {
     }
 }
 
+/// How requests authenticate.
 #[derive(Debug, Clone)]
-enum Scheme {
+pub enum Scheme {
+    /// `Basic base64(user:password)`.
     Basic {
         user: String,
         password: SecretSource,
     },
+    /// `ApiKey <key>` (Elasticsearch).
     ApiKey(SecretSource),
+    /// `Bearer <token>`.
+    Bearer(SecretSource),
 }
 
 /// The credentials of one sink, shared by its requests.
@@ -76,21 +91,9 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Credentials from `config` (`None`: no `Authorization` header). Validated config has one of
-    /// basic or API key; files are read by [`reload`](Self::reload).
-    pub fn new(config: Option<&AuthConfig>) -> Credentials {
-        let source = |inline: &Option<Secret>, file: &Option<PathBuf>| match (inline, file) {
-            (Some(s), _) => Some(SecretSource::Inline(s.clone())),
-            (None, Some(p)) => Some(SecretSource::File(p.clone())),
-            (None, None) => None,
-        };
-        let scheme = config.and_then(|c| match &c.user {
-            Some(user) => Some(Scheme::Basic {
-                user: user.clone(),
-                password: source(&c.password, &c.password_file)?,
-            }),
-            None => source(&c.api_key, &c.api_key_file).map(Scheme::ApiKey),
-        });
+    /// Credentials of `scheme` (`None`: no `Authorization` header); files are read by
+    /// [`reload`](Self::reload).
+    pub fn new(scheme: Option<Scheme>) -> Credentials {
         Credentials {
             scheme,
             header: Mutex::new(None),
@@ -101,7 +104,7 @@ impl Credentials {
     pub fn uses_files(&self) -> bool {
         match &self.scheme {
             Some(Scheme::Basic { password, .. }) => password.is_file(),
-            Some(Scheme::ApiKey(s)) => s.is_file(),
+            Some(Scheme::ApiKey(s) | Scheme::Bearer(s)) => s.is_file(),
             None => false,
         }
     }
@@ -148,6 +151,7 @@ fn build_header(scheme: &Scheme) -> Result<HeaderValue, AuthError> {
                 format!("ApiKey {key}")
             }
         }
+        Scheme::Bearer(token) => format!("Bearer {}", token.read()?.trim()),
     };
     let mut value = HeaderValue::from_str(&text).map_err(|_| AuthError::InvalidHeader)?;
     value.set_sensitive(true);
@@ -158,13 +162,14 @@ fn build_header(scheme: &Scheme) -> Result<HeaderValue, AuthError> {
 mod tests {
     use super::*;
 
-    fn config(toml_text: &str) -> AuthConfig {
-        toml::from_str(toml_text).unwrap()
+    fn config(toml_text: &str) -> Option<Scheme> {
+        let c: crate::sinks::elasticsearch::config::AuthConfig = toml::from_str(toml_text).unwrap();
+        c.scheme()
     }
 
     #[test]
     fn basic_header() {
-        let c = Credentials::new(Some(&config("user = \"elastic\"\npassword = \"changeme\"")));
+        let c = Credentials::new(config("user = \"elastic\"\npassword = \"changeme\""));
         let h = c.header().unwrap().unwrap();
         assert_eq!(h.to_str().unwrap(), "Basic ZWxhc3RpYzpjaGFuZ2VtZQ==");
         assert!(h.is_sensitive());
@@ -173,14 +178,14 @@ mod tests {
 
     #[test]
     fn api_keys_encoded_or_not() {
-        let c = Credentials::new(Some(&config(
+        let c = Credentials::new(config(
             "api_key = \"VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==\"",
-        )));
+        ));
         assert_eq!(
             c.header().unwrap().unwrap().to_str().unwrap(),
             "ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="
         );
-        let c = Credentials::new(Some(&config("api_key = \"id:key\"")));
+        let c = Credentials::new(config("api_key = \"id:key\""));
         assert_eq!(
             c.header().unwrap().unwrap().to_str().unwrap(),
             "ApiKey aWQ6a2V5"
@@ -191,10 +196,10 @@ mod tests {
     fn files_are_read_again_on_reload() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("password");
-        let c = Credentials::new(Some(&config(&format!(
+        let c = Credentials::new(config(&format!(
             "user = \"u\"\npassword_file = {:?}",
             path.display().to_string()
-        ))));
+        )));
         assert!(c.uses_files());
         assert!(matches!(c.header(), Err(AuthError::Read { .. })));
         std::fs::write(&path, "one\n").unwrap();
@@ -205,6 +210,16 @@ mod tests {
         assert_ne!(c.header().unwrap().unwrap(), first);
         std::fs::write(&path, "\n").unwrap();
         assert!(matches!(c.reload(), Err(AuthError::Empty(_))));
+    }
+
+    #[test]
+    fn bearer_header() {
+        let c = Credentials::new(Some(Scheme::Bearer(SecretSource::Inline(Secret::from(
+            "t0k3n",
+        )))));
+        let h = c.header().unwrap().unwrap();
+        assert_eq!(h.to_str().unwrap(), "Bearer t0k3n");
+        assert!(h.is_sensitive());
     }
 
     #[test]
