@@ -282,6 +282,7 @@ fn migrate(
             Ok(m) => skiff::migrate::Migration {
                 toml: m.yaml,
                 notes: m.notes,
+                ships_nowhere: m.ships_nowhere,
             },
             Err(e) => {
                 eprintln!("skiff: {e}");

@@ -74,12 +74,15 @@ pub enum ManifestError {
 pub struct ManifestMigration {
     pub yaml: String,
     pub notes: Vec<Note>,
+    /// An embedded config whose outputs were all left out: it would read logs and ship them
+    /// nowhere (see [`super::Migration::ships_nowhere`]).
+    pub ships_nowhere: bool,
 }
 
 impl ManifestMigration {
     /// Whether everything was converted (no warning).
     pub fn complete(&self) -> bool {
-        self.notes.iter().all(|n| n.severity == Severity::Note)
+        !self.ships_nowhere && self.notes.iter().all(|n| n.severity == Severity::Note)
     }
 }
 
@@ -110,6 +113,7 @@ pub fn migrate_manifest(
         message: e.to_string(),
     })?;
     let mut notes = Vec::new();
+    let mut ships_nowhere = false;
     let mut note = |severity, message: String| {
         notes.push(Note {
             severity,
@@ -143,6 +147,7 @@ pub fn migrate_manifest(
                 error,
             },
         })?;
+        ships_nowhere |= migration.ships_nowhere;
         for n in &migration.notes {
             let file = n.file.file_name().map(|f| f.to_string_lossy().into_owned());
             note(
@@ -238,7 +243,11 @@ pub fn migrate_manifest(
             yaml.push('\n');
         }
     }
-    Ok(ManifestMigration { yaml, notes })
+    Ok(ManifestMigration {
+        yaml,
+        notes,
+        ships_nowhere,
+    })
 }
 
 enum Conv {
