@@ -172,3 +172,42 @@ fn a_stock_parser_named_but_not_defined_runs_by_name() {
         c.migrate.stdout
     );
 }
+
+/// The stock `docker` and `cri` parsers, named in a config whose parsers file is the image's:
+/// every record's time is the container runtime's (nine fraction digits, `Z` or an offset), to
+/// the millisecond, and `Time_Keep` keeps the original string.
+#[test]
+fn stock_docker_and_cri_parsers_give_the_runtimes_time() {
+    let c = convert("fb-container-times", "fluent-bit.conf", &[]);
+    assert_eq!(c.migrate.code, 0, "{}", c.migrate.stderr);
+    let config = c.runnable(false);
+    let run = run_once(&config, &[("SKIFF_LOG", "warn")]);
+    assert!(run.success(), "{}", run.stderr);
+    let mut times: Vec<(String, String)> = run
+        .stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["time"].as_str().unwrap().to_owned(),
+                v["timestamp"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    times.sort();
+    assert_eq!(
+        times,
+        [
+            ("2026-11-28T10:15:32.123456789Z", "2026-11-28T10:15:32.123Z"),
+            ("2026-11-28T10:15:32.9Z", "2026-11-28T10:15:32.900Z"),
+            ("2026-11-28T10:15:33.987654321Z", "2026-11-28T10:15:33.987Z"),
+            (
+                "2026-11-28T12:15:34.000000001+02:00",
+                "2026-11-28T10:15:34.000Z"
+            ),
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+    // The fields, as Fluent Bit's stdout output prints them.
+    faithful("fb-container-times", "fluent-bit.conf", 0);
+}
