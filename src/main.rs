@@ -282,6 +282,7 @@ fn migrate(
             Ok(m) => skiff::migrate::Migration {
                 toml: m.yaml,
                 notes: m.notes,
+                ships_nowhere: false,
             },
             Err(e) => {
                 eprintln!("skiff: {e}");
