@@ -8,7 +8,9 @@ mod support;
 
 use std::time::Duration;
 
+use serde_json::Value;
 use support::es_server::{EsServer, EsServerOptions};
+use support::http_server::HttpServer;
 use support::migrate_constructs::{convert, expected, Converted};
 use support::skiff::{run_once, validate};
 
@@ -210,4 +212,157 @@ fn stock_docker_and_cri_parsers_give_the_runtimes_time() {
     );
     // The fields, as Fluent Bit's stdout output prints them.
     faithful("fb-container-times", "fluent-bit.conf", 0);
+}
+
+/// JSON lines as records of sink `sink`: `time_key` (the event time) removed, `sink` added;
+/// sorted as `expected` sorts.
+fn records(lines: &[String], sink: &str, time_key: &str) -> Vec<Value> {
+    let mut out: Vec<Value> = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+            let fields = v.as_object_mut().unwrap();
+            assert!(fields.remove(time_key).is_some(), "no {time_key}: {l}");
+            fields.insert("sink".into(), sink.into());
+            v
+        })
+        .collect();
+    out.sort_by_key(|v| v.to_string());
+    out
+}
+
+/// The port of `server`, for a fixture's `{port}`.
+fn port(server: &HttpServer) -> String {
+    server.url().rsplit(':').next().unwrap().to_owned()
+}
+
+/// Runs the converted config once, its sinks as converted.
+fn run_as_converted(c: &Converted) {
+    let config = c.as_converted();
+    let v = validate(&config);
+    assert!(v.success(), "validate\n{}\n{}", v.stderr, v.stdout);
+    let out = run_once(&config, support::migrate::ENV);
+    assert!(out.success(), "{}", out.stderr);
+}
+
+#[test]
+fn fluent_bit_file_output_writes_the_records_as_json_lines() {
+    let c = convert("fb-file-output", "fluent-bit.conf", &[]);
+    assert_eq!(c.migrate.code, 0, "{}", c.migrate.stderr);
+    assert!(c.migrate.stdout.contains("type = \"file\""));
+    run_as_converted(&c);
+    let text = std::fs::read_to_string(c.ws.path("out/app.log")).unwrap();
+    let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    assert_eq!(
+        records(&lines, "file", "timestamp"),
+        expected("fb-file-output", &c)
+    );
+}
+
+#[test]
+fn fluent_bit_http_output_sends_json_lines_and_a_msgpack_default_is_a_warning() {
+    let server = HttpServer::start();
+    let c = convert(
+        "fb-http-output",
+        "fluent-bit.conf",
+        &[("port", &port(&server))],
+    );
+    let (out, err) = (&c.migrate.stdout, &c.migrate.stderr);
+    assert_eq!(c.migrate.code, 2, "{err}");
+    assert!(err.contains("warning:") && err.contains("msgpack"), "{err}");
+    assert!(out.contains("headers = { X-Tenant = \"shop\" }"), "{out}");
+    assert!(out.contains("timestamp_key = \"time\""), "{out}");
+    run_as_converted(&c);
+    let mut got = Vec::new();
+    for r in server.accepted() {
+        let sink = match r.uri.as_str() {
+            "/ingest" => {
+                assert_eq!(r.header("x-tenant"), Some("shop"));
+                assert_eq!(r.header("content-encoding"), Some("gzip"));
+                got.extend(records(&r.lines(), "http", "time"));
+                continue;
+            }
+            "/msgpack" => "legacy",
+            other => panic!("request to {other}"),
+        };
+        got.extend(records(&r.lines(), sink, "timestamp"));
+    }
+    got.sort_by_key(|v| v.to_string());
+    assert_eq!(got, expected("fb-http-output", &c));
+}
+
+#[test]
+fn vector_http_sink_sends_ndjson_with_its_headers_and_token() {
+    let server = HttpServer::start();
+    let c = convert(
+        "vector-http-sink",
+        "vector.toml",
+        &[("port", &port(&server))],
+    );
+    assert_eq!(c.migrate.code, 0, "{}", c.migrate.stderr);
+    assert!(c.migrate.stdout.contains("encoding = \"ndjson\""));
+    run_as_converted(&c);
+    let mut got = Vec::new();
+    for r in server.accepted() {
+        assert_eq!(r.uri, "/logs");
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.header("authorization"), Some("Bearer s3cret"));
+        assert_eq!(r.header("x-source"), Some("vector"));
+        assert_eq!(r.header("content-encoding"), Some("gzip"));
+        got.extend(records(&r.lines(), "collector", "timestamp"));
+    }
+    got.sort_by_key(|v| v.to_string());
+    assert_eq!(got, expected("vector-http-sink", &c));
+}
+
+#[test]
+fn vector_file_sink_keeps_its_dated_path_and_gzip_is_a_warning() {
+    let c = convert("vector-file-sink", "vector.toml", &[]);
+    let err = &c.migrate.stderr;
+    assert_eq!(c.migrate.code, 2, "{err}");
+    assert!(
+        err.contains("warning:") && err.contains("compression = gzip"),
+        "{err}"
+    );
+    assert!(c.migrate.stdout.contains("/out/app-%Y-%m-%d.log\""));
+    run_as_converted(&c);
+    let day = chrono::Utc::now().format("%Y-%m-%d");
+    let text = std::fs::read_to_string(c.ws.path(&format!("out/app-{day}.log"))).unwrap();
+    assert_eq!(text, "one\ntwo\n");
+}
+
+#[test]
+fn vector_clickhouse_sink_becomes_an_insert_over_http() {
+    let server = HttpServer::start();
+    let c = convert(
+        "vector-clickhouse-sink",
+        "vector.toml",
+        &[("port", &port(&server))],
+    );
+    let (out, err) = (&c.migrate.stdout, &c.migrate.stderr);
+    assert_eq!(c.migrate.code, 2, "{err}");
+    assert!(err.contains("insert_random_shard"), "{err}");
+    assert!(
+        out.contains(
+            "/?query=INSERT INTO logs.app FORMAT JSONEachRow&input_format_skip_unknown_fields=1\""
+        ),
+        "{out}"
+    );
+    run_as_converted(&c);
+    let mut got = Vec::new();
+    for r in server.accepted() {
+        assert!(
+            r.uri
+                .contains("INSERT%20INTO%20logs.app%20FORMAT%20JSONEachRow"),
+            "{}",
+            r.uri
+        );
+        assert!(r
+            .header("authorization")
+            .is_some_and(|a| a.starts_with("Basic ")));
+        got.extend(records(&r.lines(), "clickhouse", "timestamp"));
+    }
+    got.sort_by_key(|v| v.to_string());
+    assert_eq!(got, expected("vector-clickhouse-sink", &c));
 }

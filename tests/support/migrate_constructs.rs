@@ -2,8 +2,9 @@
 //! (`tests/fixtures/migrate/constructs/NAME/`): the old agent's config, sample log files under
 //! `logs/`, and `expected.jsonl`, the records each output gets in the old agent as its docs
 //! describe (`{"sink": NAME, ...fields}`, read times left out). A construct is converted by the
-//! binary in a workspace (`{logs}` in the config stands for the workspace's log folder, `{es}`
-//! and `{KEY}` for what the test passes), then validated and run on its samples.
+//! binary in a workspace (`{logs}` in the config stands for the workspace's log folder, `{out}`
+//! for a folder sinks may write to, `{KEY}` for what the test passes), then validated and run on
+//! its samples.
 
 use std::path::{Path, PathBuf};
 
@@ -43,7 +44,9 @@ pub fn convert(name: &str, config: &str, vars: &[(&str, &str)]) -> Converted {
             }
         } else if file != "expected.jsonl" {
             let text = std::fs::read_to_string(&path).unwrap();
-            let mut text = text.replace("{logs}", ws.logs().to_str().unwrap());
+            let mut text = text
+                .replace("{logs}", ws.logs().to_str().unwrap())
+                .replace("{out}", ws.path("out").to_str().unwrap());
             for (k, v) in vars {
                 text = text.replace(&format!("{{{k}}}"), v);
             }
@@ -98,6 +101,17 @@ impl Converted {
             }
             doc["transforms"][tag.as_str()] = Item::Table(t);
         }
+        self.ws.write("skiff.toml", doc.to_string())
+    }
+
+    /// The converted config with every sink as converted, written as `skiff.toml` with its
+    /// state in the workspace and the API off.
+    pub fn as_converted(&self) -> PathBuf {
+        let mut doc: DocumentMut = self.migrate.stdout.parse().unwrap();
+        doc["data_dir"] = value(self.ws.data().to_str().unwrap());
+        let mut api = Table::new();
+        api["enabled"] = value(false);
+        doc["api"] = Item::Table(api);
         self.ws.write("skiff.toml", doc.to_string())
     }
 

@@ -61,12 +61,17 @@ pub fn convert(cfg: &FbConfig, ctx: &mut Ctx) {
     };
     wire(ctx, &inputs, &sections, &service);
     if let Some((_, place)) = &service.flush {
-        if !ctx.doc.sinks.iter().any(|s| s.kind == "elasticsearch") {
+        if !ctx
+            .doc
+            .sinks
+            .iter()
+            .any(|s| s.kind == "elasticsearch" || s.kind == "http")
+        {
             let line = ctx.note(
                 Severity::Note,
                 place,
                 "Flush",
-                "skiff's console sink writes each batch as it arrives",
+                "skiff's console and file sinks write each batch as it arrives",
             );
             ctx.doc.globals.push(Item::Comment(line));
         }

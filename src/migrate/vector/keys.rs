@@ -49,6 +49,14 @@ impl<'a> Keys<'a> {
         Some((self.items[i].1, self.items[i].2))
     }
 
+    /// Whether `key` is present and unused (it stays unused).
+    pub fn has(&self, key: &str) -> bool {
+        self.items
+            .iter()
+            .enumerate()
+            .any(|(i, (k, _, _))| !self.used[i] && k == key)
+    }
+
     /// Every unused key under `prefix.`, with the rest of its path, marked used.
     pub fn take_prefix(&mut self, prefix: &str) -> Vec<(String, &'a Node, usize)> {
         let dotted = format!("{prefix}.");

@@ -102,7 +102,7 @@ fn endpoint(p: &mut Props) -> String {
 }
 
 /// `HTTP_User` and `HTTP_Passwd` as the `auth` table.
-fn auth(p: &mut Props, spec: &mut Spec) {
+pub fn auth(p: &mut Props, spec: &mut Spec) {
     let mut auth = Vec::new();
     if let Some(v) = p.take("http_user") {
         auth.push(("user".to_owned(), sval(v)));
@@ -116,7 +116,7 @@ fn auth(p: &mut Props, spec: &mut Spec) {
 }
 
 /// `tls.verify` and the TLS files as the `tls` table.
-fn tls(ctx: &mut Ctx, p: &mut Props, spec: &mut Spec) {
+pub fn tls(ctx: &mut Ctx, p: &mut Props, spec: &mut Spec) {
     let mut tls_table = Vec::new();
     if let Some(v) = p.take("tls.verify") {
         match fb_bool(&v.value) {

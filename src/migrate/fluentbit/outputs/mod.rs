@@ -1,10 +1,12 @@
 //! Fluent Bit `[OUTPUT]`s as skiff sinks: `es` becomes an `elasticsearch` sink ([`es`]),
-//! `stdout` a JSON `console` sink ([`stdout`]), `null` a `blackhole`. Other outputs are left
-//! out with a warning.
+//! `stdout` a JSON `console` sink ([`stdout`]), `http` an `http` sink ([`http`]), `file` a
+//! `file` sink ([`file`]), `null` a `blackhole`. Other outputs are left out with a warning.
 //!
 //! To convert another output, write its converter (a [`Convert`]) and add it to [`OUTPUTS`].
 
 pub mod es;
+pub mod file;
+pub mod http;
 pub mod stdout;
 
 use crate::migrate::fluentbit::props::{left_out, report_rest, what, Props};
@@ -19,6 +21,8 @@ pub type Convert = fn(&mut Ctx, &mut Props, &str, &Service) -> Spec;
 pub const OUTPUTS: &[(&[&str], Convert)] = &[
     (&["es", "elasticsearch"], es::elasticsearch),
     (&["stdout"], stdout::stdout),
+    (&["http"], http::http),
+    (&["file"], file::file),
     (&["null"], null),
 ];
 
@@ -39,7 +43,7 @@ pub fn output(ctx: &mut Ctx, s: &Section, service: &Service) -> Result<Spec, Vec
         return Err(left_out(
             ctx,
             s,
-            "skiff ships to Elasticsearch and stdout only; this output was left out",
+            "skiff ships to Elasticsearch, HTTP, files and stdout only; this output was left out",
         ));
     };
     let mut spec = convert(ctx, &mut p, &name, service);

@@ -47,7 +47,7 @@ pub fn stdout(ctx: &mut Ctx, p: &mut Props, name: &str, _: &Service) -> Spec {
 /// default) as epoch seconds (`double`); skiff writes it under `timestamp_key` as RFC 3339.
 /// The key converts; a numeric format does not, which is a warning (a reader of the output
 /// sees text where it had a number).
-fn date(ctx: &mut Ctx, p: &mut Props, spec: &mut Spec, json: bool) {
+pub fn date(ctx: &mut Ctx, p: &mut Props, spec: &mut Spec, json: bool) {
     let key = p.take("json_date_key");
     let format = p.take("json_date_format");
     match key {

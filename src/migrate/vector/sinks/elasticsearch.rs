@@ -11,7 +11,7 @@ use crate::migrate::vector::values::{secs, text, texts};
 
 /// How an option's value reads.
 #[derive(Debug, Clone, Copy)]
-enum Read {
+pub enum Read {
     /// A string (environment variables kept).
     Text,
     Bool,
@@ -33,20 +33,20 @@ impl Read {
 }
 
 /// Options mapped one to one: the Vector key, the skiff key, and how the value reads.
-type Row = (&'static str, &'static str, Read);
+pub type Row = (&'static str, &'static str, Read);
 
 const PIPELINE_AND_ID: &[Row] = &[
     ("pipeline", "pipeline", Read::Text),
     ("id_key", "id_field", Read::Text),
 ];
 
-const REQUEST: &[Row] = &[
+pub const REQUEST: &[Row] = &[
     ("request.timeout_secs", "request_timeout", Read::Secs),
     ("request.concurrency", "max_in_flight", Read::Int),
 ];
 
 /// The sink's tables, in the order they are written.
-const TABLES: &[(&str, &[Row])] = &[
+pub const TABLES: &[(&str, &[Row])] = &[
     (
         "tls",
         &[
@@ -99,13 +99,23 @@ pub fn elasticsearch(ctx: &mut Ctx, keys: &mut Keys, items: &mut Vec<Item>) {
         "skiff compresses with gzip or not at all; left out",
     );
     set_rows(keys, items, REQUEST);
+    headers(keys, items);
+    auth(ctx, keys, items);
+    tables(keys, items);
+}
+
+/// `request.headers.*` as the `headers` table.
+pub fn headers(keys: &mut Keys, items: &mut Vec<Item>) {
     let headers: Vec<(String, Val)> = keys
         .take_prefix("request.headers")
         .into_iter()
         .filter_map(|(k, n, _)| text(n).map(|v| (k, Val::interp(v))))
         .collect();
     set_table(items, "headers", headers);
-    auth(ctx, keys, items);
+}
+
+/// The `tls`, `batch` and `retry` tables, shared with the `http` sink.
+pub fn tables(keys: &mut Keys, items: &mut Vec<Item>) {
     for (name, rows) in TABLES {
         let entries = rows
             .iter()
@@ -119,7 +129,7 @@ pub fn elasticsearch(ctx: &mut Ctx, keys: &mut Keys, items: &mut Vec<Item>) {
 }
 
 /// Sets each row whose key is present and reads.
-fn set_rows(keys: &mut Keys, items: &mut Vec<Item>, rows: &[Row]) {
+pub fn set_rows(keys: &mut Keys, items: &mut Vec<Item>, rows: &[Row]) {
     for (key, to, read) in rows {
         if let Some(v) = keys.take(key).and_then(|(n, _)| read.val(n)) {
             items.push(Item::Key((*to).into(), v));
@@ -128,14 +138,14 @@ fn set_rows(keys: &mut Keys, items: &mut Vec<Item>, rows: &[Row]) {
 }
 
 /// Sets `key` to a table, unless it is empty.
-fn set_table(items: &mut Vec<Item>, key: &str, entries: Vec<(String, Val)>) {
+pub fn set_table(items: &mut Vec<Item>, key: &str, entries: Vec<(String, Val)>) {
     if !entries.is_empty() {
         items.push(Item::Key(key.into(), Val::Table(entries)));
     }
 }
 
 /// An option whose value must be one of `allowed`; any other is left out with `why`.
-fn choice(
+pub fn choice(
     ctx: &mut Ctx,
     keys: &mut Keys,
     items: &mut Vec<Item>,

@@ -1,11 +1,15 @@
-//! Vector sinks as skiff sinks: `elasticsearch` ([`elasticsearch`]), `console` ([`console`])
-//! and `blackhole` become their skiff namesakes; other sinks are left out with a warning.
+//! Vector sinks as skiff sinks: `elasticsearch` ([`elasticsearch`]), `console` ([`console`]),
+//! `http` ([`http`]), `file` ([`file`]) and `blackhole` become their skiff namesakes,
+//! `clickhouse` an `http` sink ([`clickhouse`]); other sinks are left out with a warning.
 //!
 //! To convert another sink, write its options converter (a [`Convert`]) and add it to
 //! [`SINKS`].
 
+pub mod clickhouse;
 pub mod console;
 pub mod elasticsearch;
+pub mod file;
+pub mod http;
 
 use super::graph::{Comp, Graph};
 use super::keys::{report_rest, Keys, COMMON_NOTES};
@@ -24,6 +28,9 @@ pub const SINKS: &[(&str, &str, Option<Convert>)] = &[
         Some(elasticsearch::elasticsearch),
     ),
     ("console", "console", Some(console::console)),
+    ("http", "http", Some(http::http)),
+    ("file", "file", Some(file::file)),
+    ("clickhouse", "http", Some(clickhouse::clickhouse)),
     ("blackhole", "blackhole", None),
 ];
 
@@ -95,7 +102,7 @@ pub fn sink(ctx: &mut Ctx, g: &mut Graph, c: Comp, inputs: Vec<String>) {
             Severity::Warning,
             &place,
             &format!("[sinks.{name}] type = \"{kind}\""),
-            "skiff ships to Elasticsearch and stdout only; left out",
+            "skiff ships to Elasticsearch, HTTP, files and stdout only; left out",
         );
         ctx.doc.footer.extend(leading);
         ctx.doc.footer.push(note);
