@@ -3,7 +3,7 @@
 //! Everything that can be checked without touching the network or the filesystem is checked here,
 //! at config load, with the TOML path of the culprit: endpoints, index templates, header names,
 //! option combinations (data streams need `create` and `@timestamp`). Files (TLS, credentials)
-//! are read when the sink starts ([`super::service`], [`super::auth`]).
+//! are read when the sink starts ([`super::service`], [`crate::sinks::common::auth`]).
 //!
 //! Secrets (passwords, API keys) are held in [`Secret`], whose `Debug` prints a placeholder, so a
 //! config dump in a log never shows them.

@@ -1,6 +1,6 @@
 //! Fluent Bit `[OUTPUT]`s as skiff sinks: `es` becomes an `elasticsearch` sink ([`es`]),
 //! `stdout` a JSON `console` sink ([`stdout`]), `http` an `http` sink ([`http`]), `file` a
-//! `file` sink ([`file`]), `null` a `blackhole`. Other outputs are left out with a warning.
+//! `file` sink ([`mod@file`]), `null` a `blackhole`. Other outputs are left out with a warning.
 //!
 //! To convert another output, write its converter (a [`Convert`]) and add it to [`OUTPUTS`].
 

@@ -1,5 +1,5 @@
 //! Vector sinks as skiff sinks: `elasticsearch` ([`elasticsearch`]), `console` ([`console`]),
-//! `http` ([`http`]), `file` ([`file`]) and `blackhole` become their skiff namesakes,
+//! `http` ([`http`]), `file` ([`mod@file`]) and `blackhole` become their skiff namesakes,
 //! `clickhouse` an `http` sink ([`clickhouse`]); other sinks are left out with a warning.
 //!
 //! To convert another sink, write its options converter (a [`Convert`]) and add it to
