@@ -79,8 +79,10 @@
 //! Dependencies point one way: `app` → `reload`/`api` → `topology` → `components` →
 //! `sinks`/`transforms`/`sources` → `time`/`dialect` → `fanout`/`codec` → `event` →
 //! `acks`/`intern`, with `config`, `metrics` (over `process_metrics`), `log_metrics`, `data_dir`
-//! and `ratelimit` as leaves that any of them may use, and `migrate` beside them, reading only
-//! `config` and the leaves; no two modules import each other, directly or through others.
+//! and `ratelimit` as leaves that any of them may use. `migrate` stands beside the pipeline
+//! (it reads `config`, `time` and the named parsers of `transforms`), and `cutover` beside it
+//! (it reads `components` and the file source's checkpoints); no two modules import each other,
+//! directly or through others.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
